@@ -1,0 +1,13 @@
+"""Quantization Lab: the entry point (`streamlit run app.py`)."""
+
+import streamlit as st
+
+from ui import nav, workspace
+from ui.i18n import language_picker, t
+
+with st.sidebar:
+    language_picker()
+st.set_page_config(page_title=t("app.title"), page_icon=":material/stairs:", layout="wide")
+page = st.navigation(nav.streamlit_pages())
+workspace.sidebar()
+page.run()

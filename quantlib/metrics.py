@@ -1,0 +1,167 @@
+"""Error metrics between a tensor and its quantized reconstruction, and storage cost."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import granularity as gran
+from .qtypes import QParams
+from .uniform import as_float_array
+
+FLOAT32_BITS = 32
+SCALE_BITS = 32  # scales are stored as float32, as PyTorch stores per-channel scales
+BITS_PER_BYTE = 8
+BYTES_PER_GB = 10**9  # decimal gigabytes, as model cards and seed 002's VRAM table use
+BILLION = 10**9
+# Accumulate in float64 over cache-sized blocks: float32 sums over 16M values drift.
+_BLOCK = 1 << 18
+
+
+def _sums(x: np.ndarray, x_hat: np.ndarray) -> dict[str, float]:
+    acc = dict.fromkeys(("sq", "abs", "max", "xx", "hh", "xh"), 0.0)
+    fx, fh = x.reshape(-1), x_hat.reshape(-1)
+    for start in range(0, fx.size, _BLOCK):
+        a = fx[start:start + _BLOCK].astype(np.float64)
+        b = fh[start:start + _BLOCK].astype(np.float64)
+        err = b - a
+        acc["sq"] += float(err @ err)
+        np.abs(err, out=err)
+        acc["abs"] += float(err.sum())
+        acc["max"] = max(acc["max"], float(err.max()))
+        acc["xx"] += float(a @ a)
+        acc["hh"] += float(b @ b)
+        acc["xh"] += float(a @ b)
+    return acc
+
+
+def clipped_fraction(x, qparams: QParams) -> float:
+    """The fraction of values that clipping moves: more than half a step beyond the
+    outermost levels, where the error exceeds the s/2 that rounding alone would cause.
+
+    >>> from quantlib.uniform import qparams_from_range
+    >>> clipped_fraction([0.3, 0.6, -0.3, 2.0], qparams_from_range(-1.0, 1.0, symmetric=True))
+    0.25
+    """
+    x = as_float_array(x)
+    layout = (qparams.granularity, qparams.axis or 0, qparams.group_size or 1)
+    # Padding of a partial group is NaN, and NaN compares False: it is never counted.
+    rows = gran.to_rows(x, *layout)
+    scale, zero = (gran.row_params(np.asarray(p, np.float64), x.shape, *layout)
+                   for p in (qparams.scale, qparams.zero_point))
+    half = 0.5  # a value within half a step of the end level rounds onto it unclipped
+    lo, hi = (qparams.qmin - half - zero) * scale, (qparams.qmax + half - zero) * scale
+    return float(np.count_nonzero((rows < lo) | (rows > hi)) / max(x.size, 1))
+
+
+def bits_per_value(qparams: QParams, size: int) -> float:
+    """Storage bits per value, counting one float32 scale (and a zero point) per group.
+
+    QLoRA-style 4-bit with one scale per 64 values costs 4 + 32/64 = 4.5 bits:
+
+    >>> from quantlib.uniform import qparams_from_range
+    >>> qp = qparams_from_range(np.full(2, -1.0), np.full(2, 1.0), bits=4, symmetric=True)
+    >>> bits_per_value(qp, 128)
+    4.5
+    """
+    if size < 1:
+        raise ValueError(f"size must be at least 1, got {size}")
+    zero_bits = 0 if qparams.symmetric else qparams.bits
+    return qparams.bits + qparams.num_params * (SCALE_BITS + zero_bits) / size
+
+
+def metrics(x, x_hat, qparams: QParams | None = None) -> dict[str, float]:
+    """Error and storage metrics of a reconstruction ``x_hat`` of ``x``.
+
+    >>> m = metrics([1.0, -1.0, 0.5], [1.0, -1.0, 0.0])
+    >>> round(m["mse"], 4), round(m["sqnr_db"], 2), m["max_abs_error"]
+    (0.0833, 9.54, 0.5)
+
+    Keys: mse, mae, max_abs_error, sqnr_db (10 log10 of signal over error power; inf
+    when exact), cosine, and with ``qparams`` also clipped_fraction, bits_per_value,
+    bytes_before (as float32), bytes_after (packed codes + parameters) and compression.
+    Values are Python floats; metrics that need ``qparams`` are NaN without them.
+    """
+    x, x_hat = as_float_array(x), as_float_array(x_hat, name="x_hat")
+    if x.shape != x_hat.shape:
+        raise ValueError(f"x and x_hat must have the same shape, got {x.shape} and {x_hat.shape}")
+    if x.size == 0:
+        raise ValueError("metrics need at least one value, got an empty tensor")
+    s = _sums(x, x_hat)
+    n = x.size
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sqnr = 10 * np.log10(np.float64(s["xx"]) / np.float64(s["sq"]))
+    norms = np.sqrt(s["xx"] * s["hh"])
+    cosine = s["xh"] / norms if norms > 0 else (1.0 if s["sq"] == 0 else 0.0)
+    out = {
+        "mse": s["sq"] / n, "mae": s["abs"] / n, "max_abs_error": s["max"],
+        "sqnr_db": float(np.inf if s["sq"] == 0 else sqnr), "cosine": float(cosine),
+        "clipped_fraction": np.nan, "bits_per_value": np.nan,
+        "bytes_before": n * FLOAT32_BITS / BITS_PER_BYTE, "bytes_after": np.nan,
+        "compression": np.nan,
+    }
+    if qparams is not None:
+        bpv = bits_per_value(qparams, n)
+        out.update(clipped_fraction=clipped_fraction(x, qparams), bits_per_value=bpv,
+                   bytes_after=n * bpv / BITS_PER_BYTE, compression=FLOAT32_BITS / bpv)
+    return out
+
+
+def memory_bytes(num_params: float, bits_per_param: float) -> float:
+    """Bytes needed to store ``num_params`` values at ``bits_per_param`` bits each.
+
+    Seed 002's table: GPT-3 (175B parameters) in FP16 needs 350 GB:
+
+    >>> memory_bytes(175e9, 16) / BYTES_PER_GB
+    350.0
+    """
+    if not (np.isfinite(num_params) and num_params >= 0):
+        raise ValueError(f"num_params must be a finite number >= 0, got {num_params}")
+    if not (np.isfinite(bits_per_param) and bits_per_param > 0):
+        raise ValueError(f"bits_per_param must be a finite number > 0, got {bits_per_param}")
+    return float(num_params) * float(bits_per_param) / BITS_PER_BYTE
+
+
+def memory_gb(num_params: float, bits_per_param: float) -> float:
+    """Decimal gigabytes for ``num_params`` values at ``bits_per_param`` bits.
+
+    >>> memory_gb(7e9, 16)
+    14.0
+    """
+    return memory_bytes(num_params, bits_per_param) / BYTES_PER_GB
+
+
+def block_bits(bits: int, block_size: int, *, scale_bits: int = SCALE_BITS) -> float:
+    """Bits per value of block-wise absmax quantization: codes plus one scale per block.
+
+    QLoRA's NF4 with blocks of 64 and a float32 absmax:
+
+    >>> block_bits(4, 64)
+    4.5
+    """
+    if block_size < 1:
+        raise ValueError(f"block_size must be at least 1, got {block_size}")
+    return bits + scale_bits / block_size
+
+
+NF4_BLOCK = 64
+# Storage formats for the model-memory calculator: name -> bits per parameter.
+STORAGE_FORMATS = {
+    "FP32": float(FLOAT32_BITS),
+    "FP16 / BF16": 16.0,
+    "FP8 / INT8": 8.0,
+    "NF4 (QLoRA)": block_bits(4, NF4_BLOCK),
+    "INT4": 4.0,
+    "INT2": 2.0,
+}
+
+
+def memory_table(params_billions: float, formats: dict[str, float] | None = None
+                 ) -> list[tuple[str, float, float]]:
+    """``(format, bits per parameter, GB)`` for a model of ``params_billions`` parameters.
+
+    >>> memory_table(175, {"FP16": 16})
+    [('FP16', 16, 350.0)]
+    """
+    formats = STORAGE_FORMATS if formats is None else formats
+    return [(name, bits, memory_gb(params_billions * BILLION, bits))
+            for name, bits in formats.items()]

@@ -1,0 +1,127 @@
+"""The source documents' worked examples, as data: tensors and uniform-quantization settings.
+
+``SEED_TENSORS`` holds every vector and matrix the seeds quantize. ``SEED_EXAMPLES`` pairs
+a tensor with the settings a seed used and, where the seed prints them, the integer
+codes it reports, so that the app (and the tests) can show that quantlib reproduces them.
+
+>>> import quantlib as ql
+>>> ex = SEED_EXAMPLES["seed002_symmetric"]
+>>> qp = ql.choose_qparams(ex.tensor(), **ex.qparams_kwargs())
+>>> ql.quantize(ex.tensor(), qp).tolist() == list(ex.expected_q)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+
+_SEED002 = (0.3, 0.6, -0.3, -0.5, 0.0, 0.7, -0.8, 0.2)
+
+SEED_TENSORS = MappingProxyType({
+    "seed000_vector": (-1.8, -1.0, 0.0, 0.5),
+    "seed002_vector": _SEED002,
+    "seed002_outlier": _SEED002[:6] + (-99.0,) + _SEED002[7:],
+    "seed003_vector": (-2.5, -1.0, 0.0, 1.0, 3.5),
+    "seed003_groups": ((30.0, 10.0, 20.0, 30.0), (0.0, 2.0, 2.0, 0.0)),
+    "seed001_matrix_4x4": (
+        (2.158, 19.568, 20.41, 44.25),
+        (0.142, 0.45, 2.158, 0.37),
+        (99.14, 18.56, 45.25, 0.25),
+        (10.2, 9.45, 6.57, 7.85),
+    ),
+    "seed001_matrix_2x10": (
+        (43.91, -44.93, 0.0, 22.99, -43.93, -11.35, 38.48, -20.49, -38.61, -28.02),
+        (56.45, 0.0, 125.0, 22.0, 154.0, 0.15, -125.0, 256.0, 36.0, -365.0),
+    ),
+})
+
+
+def seed_tensor(name: str) -> np.ndarray:
+    """A seed's tensor as a float32 array.
+
+    >>> seed_tensor("seed003_vector")
+    array([-2.5, -1. ,  0. ,  1. ,  3.5], dtype=float32)
+    """
+    if name not in SEED_TENSORS:
+        raise ValueError(f"unknown seed tensor {name!r}; choose one of {list(SEED_TENSORS)}")
+    return np.array(SEED_TENSORS[name], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class SeedExample:
+    """One worked example: which tensor, which settings, and the codes the seed printed."""
+
+    tensor_name: str
+    seed: str
+    symmetric: bool
+    signed: bool = True
+    narrow_range: bool = False
+    bits: int = 8
+    rounding: str = "half_even"
+    granularity: str = "tensor"
+    axis: int = 0
+    include_zero: bool = True
+    expected_q: tuple[int, ...] | None = None
+    expected_zero_point: int | None = None
+
+    def tensor(self) -> np.ndarray:
+        return seed_tensor(self.tensor_name)
+
+    def matches(self, q) -> bool | None:
+        """Whether codes ``q`` (flat order) start with the seed's printed codes; None if none."""
+        if self.expected_q is None:
+            return None
+        head = np.asarray(q).reshape(-1)[: len(self.expected_q)]
+        return head.tolist() == list(self.expected_q)
+
+    def qparams_kwargs(self) -> dict:
+        """Keyword arguments for ``choose_qparams`` (min-max calibration)."""
+        return dict(bits=self.bits, symmetric=self.symmetric, signed=self.signed,
+                    narrow_range=self.narrow_range, granularity=self.granularity,
+                    axis=self.axis, include_zero=self.include_zero, method="minmax")
+
+
+SEED_EXAMPLES = MappingProxyType({
+    "seed000_affine": SeedExample(
+        "seed000_vector", "000", symmetric=False, expected_q=(-128, -39, 72, 127),
+        expected_zero_point=72),
+    "seed002_symmetric": SeedExample(
+        "seed002_vector", "002", symmetric=True, narrow_range=True,
+        expected_q=(48, 95, -48, -79, 0, 111, -127, 32), expected_zero_point=0),
+    "seed002_affine": SeedExample(
+        "seed002_vector", "002", symmetric=False,
+        expected_q=(59, 110, -43, -77, 8, 127, -128, 42), expected_zero_point=8),
+    "seed002_outlier": SeedExample(
+        "seed002_outlier", "002", symmetric=True, narrow_range=True,
+        expected_q=(0, 1, 0, -1, 0, 1, -127, 0), expected_zero_point=0),
+    "seed003_symmetric": SeedExample(
+        "seed003_vector", "003", symmetric=True, narrow_range=True,
+        expected_q=(-91, -36, 0, 36, 127), expected_zero_point=0),
+    "seed003_affine_half_away": SeedExample(
+        "seed003_vector", "003", symmetric=False, signed=False, rounding="half_away",
+        expected_q=(0, 63, 106, 149, 255), expected_zero_point=106),
+    "seed003_affine_half_even": SeedExample(
+        "seed003_vector", "003", symmetric=False, signed=False, rounding="half_even",
+        expected_q=(0, 64, 106, 148, 255), expected_zero_point=106),
+    "seed003_groups": SeedExample(
+        "seed003_groups", "003", symmetric=True, bits=4, narrow_range=True,
+        granularity="channel", axis=0),
+    "seed001_asymmetric_rows": SeedExample(
+        "seed001_matrix_4x4", "001", symmetric=False, signed=False, granularity="channel",
+        axis=0, include_zero=False),
+    "seed001_symmetric_rows": SeedExample(
+        "seed001_matrix_2x10", "001", symmetric=True, narrow_range=True,
+        granularity="channel", axis=0),
+})
+
+
+# Seed 002's VRAM table ("Model Size * 2 (Loading with FP16)"): billions of parameters.
+MODEL_SIZES = MappingProxyType({
+    "GPT-3": 175,
+    "BLOOM": 176,
+    "Llama-2-70B": 70,
+    "Mistral 7B": 7,
+})

@@ -1,0 +1,319 @@
+"""Uniform (affine and scale) quantization: parameters, quantize, dequantize, rounding.
+
+Conventions follow PyTorch and ONNX::
+
+    q     = clip(round(x / scale) + zero_point, qmin, qmax)
+    x_hat = (q - zero_point) * scale
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import granularity as gran
+from .qtypes import QParams, check_bits, int_range
+
+ROUNDING_MODES = ("half_even", "half_away", "floor", "stochastic")
+
+# Work through big per-tensor arrays in blocks that stay in the CPU cache, so that the
+# five elementwise steps of quantize cost about one pass over memory, not five.
+_BLOCK = 1 << 16
+
+
+def as_float_array(x, *, name: str = "x") -> np.ndarray:
+    """``x`` as a float32 or float64 ndarray (half floats widen to float32, ints to float64).
+
+    >>> as_float_array([1, 2]).dtype, as_float_array(np.ones(2, np.float16)).dtype
+    (dtype('float64'), dtype('float32'))
+    """
+    arr = np.asarray(x)
+    kind = arr.dtype.kind
+    if kind == "f" or arr.dtype.name == "bfloat16":
+        return arr if arr.dtype in (np.float32, np.float64) else arr.astype(np.float32)
+    if kind in "iub":
+        return arr.astype(np.float64)
+    raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype} "
+                    "(complex, object and string arrays cannot be quantized)")
+
+
+def _check_range(lo: np.ndarray, hi: np.ndarray) -> None:
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        raise ValueError(f"the range must be finite, got lo={lo}, hi={hi}; "
+                         "drop or replace NaN/Inf values before calibrating")
+    if np.any(lo > hi):
+        raise ValueError(f"the range needs lo <= hi, got lo={lo}, hi={hi}")
+
+
+def qparams_from_range(lo, hi, *, bits: int = 8, symmetric: bool = False, signed: bool = True,
+                       narrow_range: bool = False, include_zero: bool = True,
+                       granularity: str | None = None, axis: int | None = None,
+                       group_size: int | None = None) -> QParams:
+    """Quantization parameters that map the real range [lo, hi] onto b-bit integers.
+
+    Seed 002's asymmetric example (min -0.8, max 0.7) and seed 003's symmetric one:
+
+    >>> qp = qparams_from_range(-0.8, 0.7)
+    >>> round(qp.scale, 6), qp.zero_point, (qp.qmin, qp.qmax)
+    (0.005882, 8, (-128, 127))
+    >>> qp = qparams_from_range(-2.5, 3.5, symmetric=True)
+    >>> round(qp.scale, 6), qp.zero_point
+    (0.027559, 0)
+
+    ``lo`` and ``hi`` may be arrays of equal shape (one range per channel or group); then
+    ``scale`` is a float64 array and ``zero_point`` an int64 array of that shape. A 1-D
+    range array means per-channel along axis 0 unless ``granularity``/``axis``/``group_size``
+    say which layout the arrays describe (``choose_qparams`` passes them).
+    """
+    bits = check_bits(bits)
+    lo = np.asarray(lo, dtype=np.float64)
+    hi = np.asarray(hi, dtype=np.float64)
+    if lo.shape != hi.shape:
+        raise ValueError(f"lo and hi must have the same shape, got {lo.shape} and {hi.shape}")
+    _check_range(lo, hi)
+    qmin, qmax = int_range(bits, signed=signed, narrow_range=narrow_range)
+    if symmetric:
+        if narrow_range and not signed:
+            raise ValueError("symmetric unsigned quantization cannot use narrow_range: "
+                             "code 0 (the real zero) would be dropped")
+        amax = np.maximum(np.abs(lo), np.abs(hi))
+        # Signed: amax / (2^(b-1) - 1), as TensorRT and the seeds do; unsigned: amax / (2^b - 1).
+        scale = np.where(amax > 0, amax / qmax, 1.0)
+        zero_point = np.zeros(lo.shape, dtype=np.int64)
+    else:
+        if include_zero:
+            lo, hi = np.minimum(lo, 0.0), np.maximum(hi, 0.0)
+        steps = qmax - qmin
+        # A zero-width range has no natural step: all zeros get scale 1, a constant c
+        # gets |c| / steps so that c itself is exactly representable.
+        scale = np.where(hi > lo, (hi - lo) / steps, np.where(lo == 0, 1.0, np.abs(lo) / steps))
+        zero_point = qmin - np.round(lo / scale).astype(np.int64)
+        if include_zero:
+            zero_point = np.clip(zero_point, qmin, qmax)
+    if scale.ndim == 0:
+        scale, zero_point = float(scale), int(zero_point)
+    if granularity is None:
+        granularity = "tensor" if np.ndim(scale) == 0 else "channel"
+    if granularity != "tensor" and axis is None:
+        axis = 0
+    return QParams(scale=scale, zero_point=zero_point, qmin=qmin, qmax=qmax, bits=bits,
+                   symmetric=bool(symmetric), signed=bool(signed),
+                   narrow_range=bool(narrow_range), granularity=granularity, axis=axis,
+                   group_size=group_size if granularity == "group" else None)
+
+
+def round_values(y: np.ndarray, rounding: str = "half_even", *,
+                 rng: np.random.Generator | None = None) -> np.ndarray:
+    """Round ``y`` in place with the chosen mode and return it.
+
+    ``half_even`` is numpy's and PyTorch's rule, ``half_away`` is C's ``round``:
+
+    >>> round_values(np.array([-2.5, -0.5, 0.5, 1.5, 2.5]), "half_even")
+    array([-2., -0.,  0.,  2.,  2.])
+    >>> round_values(np.array([-2.5, -0.5, 0.5, 1.5, 2.5]), "half_away")
+    array([-3., -1.,  1.,  2.,  3.])
+
+    ``stochastic`` rounds up with probability equal to the fractional part, so it is
+    unbiased on average; it needs ``rng``.
+    """
+    if rounding == "half_even":
+        return np.rint(y, out=y)
+    if rounding == "floor":
+        return np.floor(y, out=y)
+    if rounding == "half_away":
+        # trunc + exact fractional part: adding 0.5 first would turn 0.49999997 into 1.
+        whole = np.trunc(y)
+        up = np.abs(y - whole) >= 0.5
+        np.copysign(up, y, out=y)
+        return np.add(whole, y, out=y)
+    if rounding == "stochastic":
+        if rng is None:
+            raise ValueError("stochastic rounding needs a seeded rng")
+        y += rng.random(y.shape, dtype=y.dtype)
+        return np.floor(y, out=y)
+    raise ValueError(f"rounding must be one of {ROUNDING_MODES}, got {rounding!r}")
+
+
+def _layout(qparams: QParams) -> tuple[str, int, int]:
+    return qparams.granularity, qparams.axis or 0, qparams.group_size or 1
+
+
+def _row_params(shape: tuple[int, ...], qparams: QParams, dtype) -> tuple[np.ndarray, np.ndarray]:
+    layout = _layout(qparams)
+    return (gran.row_params(np.asarray(qparams.scale, dtype=dtype), shape, *layout),
+            gran.row_params(np.asarray(qparams.zero_point, dtype=dtype), shape, *layout))
+
+
+def _quantize_block(block, scale, zero, qp: QParams, rounding: str, noise, out) -> None:
+    y = np.divide(block, scale)
+    if rounding == "stochastic":
+        y += noise
+        np.floor(y, out=y)
+    else:
+        round_values(y, rounding)
+    y += zero
+    np.clip(y, qp.qmin, qp.qmax, out=y)
+    if np.isnan(y).any():
+        raise ValueError("x contains NaN, which has no integer code; "
+                         "drop or replace NaN values before quantizing")
+    out[...] = y
+
+
+def quantize(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 0) -> np.ndarray:
+    """Map real values to integer codes: ``clip(round(x / scale) + zero_point, qmin, qmax)``.
+
+    Seed 000 (affine int8, range [-1.8, 0.5]) and seed 003's rounding-mode example:
+
+    >>> quantize([-1.8, -1.0, 0.0, 0.5], qparams_from_range(-1.8, 0.5))
+    array([-128,  -39,   72,  127], dtype=int8)
+    >>> qp = qparams_from_range(-2.5, 3.5, signed=False)
+    >>> x = [-2.5, -1.0, 0.0, 1.0, 3.5]
+    >>> quantize(x, qp), quantize(x, qp, rounding="half_away")
+    (array([  0,  64, 106, 148, 255], dtype=uint8), array([  0,  63, 106, 149, 255], dtype=uint8))
+
+    Returns an integer array of ``x``'s shape: int8/uint8 up to 8 bits, int16/uint16 up to
+    16. ``+-inf`` saturates to qmin/qmax; NaN raises ValueError. ``seed`` drives
+    stochastic rounding only; its random numbers are drawn in ``x``'s flat order, so
+    every granularity (and :func:`step_table`) sees the same stream.
+    """
+    if rounding not in ROUNDING_MODES:
+        raise ValueError(f"rounding must be one of {ROUNDING_MODES}, got {rounding!r}")
+    x = as_float_array(x)
+    rng = np.random.default_rng(seed) if rounding == "stochastic" else None
+    if qparams.granularity != "tensor":
+        layout = _layout(qparams)
+        rows = gran.to_rows(x, *layout, fill=0)
+        noise = None if rng is None else gran.to_rows(rng.random(x.shape, dtype=x.dtype),
+                                                      *layout, fill=0)
+        out = np.empty(rows.shape, dtype=qparams.dtype)
+        _quantize_block(rows, *_row_params(x.shape, qparams, x.dtype), qparams, rounding,
+                        noise, out)
+        return np.ascontiguousarray(gran.rows_to_tensor(out, x.shape, *layout))
+    out = np.empty(x.shape, dtype=qparams.dtype)
+    scale, zero = x.dtype.type(qparams.scale), x.dtype.type(qparams.zero_point)
+    flat_x, flat_out = x.reshape(-1), out.reshape(-1)
+    for start in range(0, flat_x.size, _BLOCK):
+        part = slice(start, start + _BLOCK)
+        block = flat_x[part]
+        noise = None if rng is None else rng.random(block.shape, dtype=x.dtype)
+        _quantize_block(block, scale, zero, qparams, rounding, noise, flat_out[part])
+    return out
+
+
+def dequantize(q, qparams: QParams) -> np.ndarray:
+    """Map integer codes back to reals: ``(q - zero_point) * scale``, as float32.
+
+    >>> dequantize(np.array([-128, -39, 72, 127]), qparams_from_range(-1.8, 0.5))
+    array([-1.8039216 , -1.0011765 ,  0.        ,  0.49607843], dtype=float32)
+
+    Returns float32 of ``q``'s shape.
+    """
+    q = np.asarray(q)
+    if q.dtype.kind not in "iu":
+        raise TypeError(f"q must hold integer codes, got dtype {q.dtype}")
+    if qparams.granularity != "tensor":
+        layout = _layout(qparams)
+        scale, zero = _row_params(q.shape, qparams, np.float32)
+        rows = np.subtract(gran.to_rows(q, *layout, fill=0), zero, dtype=np.float32)
+        rows *= scale
+        return np.ascontiguousarray(gran.rows_to_tensor(rows, q.shape, *layout))
+    out = np.empty(q.shape, dtype=np.float32)
+    scale, zero = np.float32(qparams.scale), np.float32(qparams.zero_point)
+    flat_q, flat_out = q.reshape(-1), out.reshape(-1)
+    for start in range(0, flat_q.size, _BLOCK):
+        part = slice(start, start + _BLOCK)
+        np.subtract(flat_q[part], zero, out=flat_out[part], dtype=np.float32)
+        flat_out[part] *= scale
+    return out
+
+
+def fake_quantize(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 0) -> np.ndarray:
+    """Quantize then dequantize: the values a simulated-quantization model computes with.
+
+    >>> fake_quantize([0.3, -0.8], qparams_from_range(-0.8, 0.8, symmetric=True))
+    array([ 0.3023622, -0.8      ], dtype=float32)
+    """
+    return dequantize(quantize(x, qparams, rounding=rounding, seed=seed), qparams)
+
+
+def levels(qparams: QParams, index: int | None = None) -> np.ndarray:
+    """Every value ``dequantize`` can produce (for one channel/group when ``index`` is given).
+
+    >>> levels(qparams_from_range(0.0, 3.0, bits=2, signed=False))
+    array([0., 1., 2., 3.])
+
+    Returns float64 of shape (qmax - qmin + 1,).
+    """
+    scale, zero = param_pair(qparams, index)
+    return (np.arange(qparams.qmin, qparams.qmax + 1) - zero) * scale
+
+
+def param_pair(qparams: QParams, index: int | None = None) -> tuple[float, int]:
+    """The ``(scale, zero_point)`` of parameter pair ``index`` (row order; None = per-tensor).
+
+    >>> param_pair(qparams_from_range(np.array([-1.0, -2.0]), np.array([1.0, 2.0]),
+    ...                              symmetric=True), 1)
+    (0.015748031496062992, 0)
+    """
+    if qparams.granularity == "tensor":
+        return float(qparams.scale), int(qparams.zero_point)
+    if index is None:
+        raise ValueError(f"{qparams.granularity} qparams hold {qparams.num_params} pairs; "
+                         "pass index to pick one")
+    if not 0 <= index < qparams.num_params:
+        raise ValueError(f"index {index} is out of range: there are {qparams.num_params} pairs")
+    axis = qparams.axis or 0
+    scale, zero = (np.moveaxis(np.asarray(p), axis, -1).reshape(-1)
+                   if qparams.granularity == "group" else np.asarray(p)
+                   for p in (qparams.scale, qparams.zero_point))
+    return float(scale[index]), int(zero[index])
+
+
+def qparams_at(qparams: QParams, index: int | None = None) -> QParams:
+    """The per-tensor QParams of one channel or group (row order), for plotting one slice.
+
+    >>> qp = qparams_from_range(np.array([-1.0, -2.0]), np.array([1.0, 2.0]), symmetric=True)
+    >>> qparams_at(qp, 1).scale, qparams_at(qp, 1).granularity
+    (0.015748031496062992, 'tensor')
+    """
+    scale, zero = param_pair(qparams, index)
+    return QParams(scale=scale, zero_point=zero, qmin=qparams.qmin, qmax=qparams.qmax,
+                   bits=qparams.bits, symmetric=qparams.symmetric, signed=qparams.signed,
+                   narrow_range=qparams.narrow_range)
+
+
+def step_table(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 0,
+               count: int = 8) -> dict[str, np.ndarray]:
+    """Every intermediate of quantization for the first ``count`` values (flat order).
+
+    >>> t = step_table([0.3, -0.8], qparams_from_range(-0.8, 0.8, symmetric=True))
+    >>> t["x/s"], t["q"]
+    (array([  47.625, -127.   ]), array([  48, -127]))
+
+    Returns a dict of 1-D arrays: ``x``, ``scale``, ``x/s``, ``round``, ``zero_point``,
+    ``+z``, ``q`` (after clipping), ``clipped`` (bool), ``x_hat`` and ``error`` (x_hat - x).
+    The arithmetic is the same as :func:`quantize` (same dtype, same random stream), so
+    the ``q`` column equals ``quantize(x)`` for those values.
+    """
+    if rounding not in ROUNDING_MODES:
+        raise ValueError(f"rounding must be one of {ROUNDING_MODES}, got {rounding!r}")
+    x = as_float_array(x)
+    values = x.reshape(-1)[:count]
+    row = gran.row_of(np.arange(values.size), x.shape, *_layout(qparams))
+    scale, zero = (p[row, 0] for p in _row_params(x.shape, qparams, x.dtype))
+    scaled = values / scale
+    rounded = scaled.copy()
+    if rounding == "stochastic":
+        rounded += np.random.default_rng(seed).random(values.size, dtype=x.dtype)
+        np.floor(rounded, out=rounded)
+    else:
+        round_values(rounded, rounding)
+    shifted = rounded + zero
+    q = np.clip(shifted, qparams.qmin, qparams.qmax)
+    x_hat = (q - zero).astype(np.float32) * scale.astype(np.float32)
+    as64 = np.float64
+    return {
+        "x": values.astype(as64), "scale": scale.astype(as64), "x/s": scaled.astype(as64),
+        "round": rounded.astype(as64), "zero_point": zero.astype(np.int64),
+        "+z": shifted.astype(as64), "q": q.astype(np.int64), "clipped": shifted != q,
+        "x_hat": x_hat.astype(as64), "error": x_hat.astype(as64) - values.astype(as64),
+    }
