@@ -31,7 +31,7 @@ ERROR_BINS = 100
 HEAT_BINS = (120, 60)
 STAIRCASE_POINTS = 1500
 # Above this many levels, drawing each one is clutter; the histogram shows them anyway.
-MAX_DRAWN_LEVELS = 256
+MAX_DRAWN_LEVELS = 64
 DISPLAY_MARGIN = 0.04
 
 
@@ -46,6 +46,9 @@ class UniformReport:
     range_used: tuple[float, float]
     half_step: float
     n_levels: int
+    focus_size: int
+    focus_min: float
+    focus_max: float
     level_range: tuple[float, float]
     metrics: dict
     display_range: tuple[float, float]
@@ -98,29 +101,35 @@ def uniform_report(x, *, bits: int = 8, symmetric: bool = False, signed: bool = 
     q = quantize(x, qp, rounding=rounding, seed=seed)
     x_hat = dequantize(q, qp)
     error = x_hat - x
+    # The histogram and staircase show the focused channel/group with its own levels;
+    # the error charts and the metrics cover the whole tensor.
+    part, part_hat = (x, x_hat) if index is None else (
+        gran.select(v, qp.granularity, qp.axis, qp.group_size, index) for v in (x, x_hat))
     level_lo, level_hi = (fq.qmin - fq.zero_point) * fq.scale, (fq.qmax - fq.zero_point) * fq.scale
-    display = binning.padded_range(min(float(x.min()), level_lo), max(float(x.max()), level_hi),
-                                   margin=DISPLAY_MARGIN)
+    display = binning.padded_range(min(float(part.min()), level_lo),
+                                   max(float(part.max()), level_hi), margin=DISPLAY_MARGIN)
+    whole = binning.padded_range(float(x.min()), float(x.max()), margin=DISPLAY_MARGIN)
     error_range = binning.padded_range(-float(np.abs(error).max()), float(np.abs(error).max()),
                                        margin=DISPLAY_MARGIN)
-    edges = np.linspace(*display, HIST_BINS + 1)
     grid = np.linspace(*display, STAIRCASE_POINTS).astype(x.dtype)
     stair_q = quantize(grid, fq, rounding=rounding, seed=seed)
     n_levels = fq.qmax - fq.qmin + 1
-    focus_range = _focus_range(x, qp, index, method, manual_range, symmetric, bits, options)
+    focus_range = _focus_range(part, method, manual_range, symmetric, bits, options)
     return UniformReport(
         qparams=qp, focus=index, focus_qparams=fq, focus_range=focus_range,
         range_used=range_used(*focus_range, symmetric=symmetric, include_zero=include_zero),
-        half_step=fq.scale / 2, n_levels=n_levels,
+        half_step=fq.scale / 2, n_levels=n_levels, focus_size=int(part.size),
+        focus_min=float(part.min()), focus_max=float(part.max()),
         level_range=(level_lo, level_hi), metrics=metrics(x, x_hat, qp), display_range=display,
-        hist_edges=edges, hist_x=binning.histogram(x, HIST_BINS, *display)[0],
-        hist_x_hat=binning.histogram(x_hat, HIST_BINS, *display)[0],
+        hist_edges=np.linspace(*display, HIST_BINS + 1),
+        hist_x=binning.histogram(part, HIST_BINS, *display)[0],
+        hist_x_hat=binning.histogram(part_hat, HIST_BINS, *display)[0],
         levels=levels(fq) if n_levels <= MAX_DRAWN_LEVELS else None,
         stair_x=grid, stair_q=stair_q, stair_x_hat=dequantize(stair_q, fq),
         error_edges=np.linspace(*error_range, ERROR_BINS + 1),
         error_counts=binning.histogram(error, ERROR_BINS, *error_range)[0],
-        heat_counts=binning.histogram2d(x, error, HEAT_BINS, display, error_range),
-        heat_x_edges=np.linspace(*display, HEAT_BINS[0] + 1),
+        heat_counts=binning.histogram2d(x, error, HEAT_BINS, whole, error_range),
+        heat_x_edges=np.linspace(*whole, HEAT_BINS[0] + 1),
         heat_error_edges=np.linspace(*error_range, HEAT_BINS[1] + 1),
         table=step_table(x, qp, rounding=rounding, seed=seed, count=table_rows),
         scale_min=float(np.min(qp.scale)), scale_max=float(np.max(qp.scale)),
@@ -145,10 +154,9 @@ def range_used(lo: float, hi: float, *, symmetric: bool, include_zero: bool
     return lo, hi
 
 
-def _focus_range(x, qp, index, method, manual_range, symmetric, bits, options):
+def _focus_range(part, method, manual_range, symmetric, bits, options):
     """The calibrated [lo, hi] of the focused slice, before widening or symmetrizing."""
     if manual_range is not None:
         return float(manual_range[0]), float(manual_range[1])
-    part = x if index is None else gran.select(x, qp.granularity, qp.axis, qp.group_size, index)
     lo, hi = calibrate_rows(part.reshape(1, -1), method, bits=bits, symmetric=symmetric, **options)
     return float(lo[0]), float(hi[0])

@@ -7,6 +7,8 @@ enough to read from the back of a lecture room.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -32,6 +34,13 @@ def _styled(fig: go.Figure, x_title: str, y_title: str, *, height: int = HEIGHT)
     fig.update_xaxes(title_text=x_title, automargin=True)
     fig.update_yaxes(title_text=y_title, automargin=True)
     return fig
+
+
+def _integer_step(span: float, ticks: int = 6) -> int:
+    """A 1-2-5 integer tick step giving about ``ticks`` ticks over ``span``."""
+    raw = max(span / ticks, 1.0)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return int(next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw))
 
 
 def _centers(edges: np.ndarray) -> np.ndarray:
@@ -102,7 +111,9 @@ def staircase(grid: np.ndarray, q: np.ndarray, x_hat: np.ndarray, scale: float,
     fig.update_layout(yaxis={"range": [lo, hi]},
                       yaxis2={"range": q_range, "overlaying": "y", "side": "right",
                               "title": {"text": t("chart.code")}, "showgrid": False,
-                              "tickmode": "auto", "tickformat": "d", "automargin": True})
+                              "tickmode": "linear", "tick0": 0,
+                              "dtick": _integer_step(abs(q_range[1] - q_range[0])),
+                              "automargin": True})
     return fig
 
 
@@ -120,7 +131,7 @@ def error_histogram(edges: np.ndarray, counts: np.ndarray, half_step: float | No
 
 
 def error_vs_x(counts: np.ndarray, x_edges: np.ndarray, error_edges: np.ndarray,
-               half_step: float | None, clip: tuple[float, float]) -> go.Figure:
+               half_step: float | None, clip: tuple[float, float] | None) -> go.Figure:
     """Density of (x, x_hat - x) pairs: the rounding band inside the range, clipping outside."""
     with np.errstate(divide="ignore"):
         z = np.where(counts > 0, np.log10(counts), np.nan).T.astype(np.float32)
@@ -132,7 +143,8 @@ def error_vs_x(counts: np.ndarray, x_edges: np.ndarray, error_edges: np.ndarray,
     if half_step is not None:
         for sign in (-1, 1):
             fig.add_hline(y=sign * half_step, line={"color": COLOR_CLIP, "dash": "dash"})
-    _shade_outside(fig, (float(x_edges[0]), float(x_edges[-1])), clip)
+    if clip is not None:
+        _shade_outside(fig, (float(x_edges[0]), float(x_edges[-1])), clip)
     return _styled(fig, t("chart.input"), t("chart.error_axis"))
 
 

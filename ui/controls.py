@@ -28,6 +28,9 @@ UNIFORM_DEFAULTS = {
     "u_hi": 1.0, "u_focus": 0, "u_rows": 8, "u_log": False,
 }
 MAX_TABLE_ROWS = 32
+PRESET_KEY = "u_preset"
+NO_PRESET = "none"
+_PRESET_LINK_DONE = "_preset_link_done"
 BITS_RANGE = (2, 8)
 
 
@@ -145,6 +148,34 @@ def uniform_controls(shape: tuple[int, ...]) -> UniformSettings:
         granularity=granularity, axis=int(axis), group_size=int(group_size), method=method,
         percentile=float(percentile), manual_range=manual, focus=int(focus),
     )
+
+
+def preset_state(name: str) -> dict:
+    """Widget state for a seed example: its tensor in the workspace and its settings."""
+    example = ql.SEED_EXAMPLES[name]
+    return {"ws_source": "preset", "ws_preset": example.tensor_name, PRESET_KEY: name,
+            **example_settings(example)}
+
+
+def apply_preset(name: str) -> None:
+    """Load a seed example (from the preset selectbox's callback)."""
+    apply_uniform_settings(preset_state(name))
+
+
+def apply_preset_link() -> None:
+    """Apply ``?u_preset=...`` once per session, before any widget is drawn.
+
+    A lesson link may also carry changes the instructor made after choosing the
+    example (``&u_round=half_away``): values the URL gives explicitly win.
+    """
+    if st.session_state.get(_PRESET_LINK_DONE):
+        return
+    st.session_state[_PRESET_LINK_DONE] = True
+    name = st.query_params.get(PRESET_KEY)
+    if name in ql.SEED_EXAMPLES:
+        for key, value in preset_state(name).items():
+            if key not in st.query_params:
+                st.session_state[key] = value
 
 
 def example_settings(example: ql.SeedExample) -> dict:

@@ -1,4 +1,4 @@
-"""Translations: ``t("key")`` looks a string up in the current language's catalogue."""
+"""Translations: ``t(name)`` looks a text up in the current language's catalogue."""
 
 from __future__ import annotations
 

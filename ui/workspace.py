@@ -85,12 +85,6 @@ def current() -> Workspace:
     return st.session_state[_CURRENT]
 
 
-def use_preset(name: str) -> None:
-    """Switch the workspace to a seed tensor (for page presets; call from a callback)."""
-    st.session_state["ws_source"] = "preset"
-    st.session_state["ws_preset"] = name
-
-
 def _reset() -> None:
     for key, value in DEFAULTS.items():
         st.session_state[key] = value

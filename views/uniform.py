@@ -8,20 +8,17 @@ from ui.i18n import t
 from ui.urlstate import choice
 
 QP = "query-params"
-NO_PRESET = "none"
+NO_PRESET = controls.NO_PRESET
 
 
 def _apply_preset() -> None:
-    name = st.session_state.get("u_preset", NO_PRESET)
-    if name == NO_PRESET:
-        return
-    example = ql.SEED_EXAMPLES[name]
-    workspace.use_preset(example.tensor_name)
-    controls.apply_uniform_settings(controls.example_settings(example))
+    name = st.session_state.get(controls.PRESET_KEY, NO_PRESET)
+    if name != NO_PRESET:
+        controls.apply_preset(name)
 
 
 def _reset() -> None:
-    st.session_state["u_preset"] = NO_PRESET
+    st.session_state[controls.PRESET_KEY] = NO_PRESET
     controls.apply_uniform_settings()
 
 
@@ -31,7 +28,8 @@ st.markdown(t("u.why"))
 
 preset_col, reset_col = st.columns([4, 1], vertical_alignment="bottom")
 with preset_col:
-    preset = choice(st.selectbox, t("u.preset"), [NO_PRESET, *ql.SEED_EXAMPLES], key="u_preset",
+    preset = choice(st.selectbox, t("u.preset"), [NO_PRESET, *ql.SEED_EXAMPLES],
+                    key=controls.PRESET_KEY,
                     default=NO_PRESET, on_change=_apply_preset,
                     format_func=lambda k: t(f"preset.example.{k}"), help=t("u.preset_help"))
 reset_col.button(t("u.reset"), on_click=_reset, icon=":material/restart_alt:",
@@ -89,12 +87,16 @@ cols[3].metric(t("u.metric.bytes"), fmt.size(m["bytes_after"]),
                delta_color="off", delta_arrow="off", help=t("u.metric.bytes_help"))
 
 clip = report.level_range
+per_tensor = report.focus is None
+if not per_tensor:
+    st.info(t("u.focus_note", index=report.focus, size=f"{report.focus_size:,}",
+              pairs=f"{report.qparams.num_params:,}"), icon=":material/center_focus_strong:")
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader(t("u.hist.title"))
     log_y = st.toggle(t("u.log"), False, key="u_log", bind=QP, help=t("u.log_help"))
-    summary = t("u.hist.summary", n=f"{ws.x.size:,}", lo=fmt.num(ws.summary["min"]),
-                hi=fmt.num(ws.summary["max"]), levels=report.n_levels,
+    summary = t("u.hist.summary", n=f"{report.focus_size:,}", lo=fmt.num(report.focus_min),
+                hi=fmt.num(report.focus_max), levels=report.n_levels,
                 step=fmt.num(fq.scale), clipped=fmt.pct(m["clipped_fraction"]))
     st.plotly_chart(charts.histogram_with_levels(report.hist_edges, report.hist_x,
                                                  report.hist_x_hat, report.levels, clip,
@@ -123,7 +125,8 @@ with right:
     st.subheader(t("u.heat.title"))
     summary = t("u.heat.summary", half=fmt.num(half), clipped=fmt.pct(m["clipped_fraction"]))
     st.plotly_chart(charts.error_vs_x(report.heat_counts, report.heat_x_edges,
-                                      report.heat_error_edges, half, clip),
+                                      report.heat_error_edges, half if per_tensor else None,
+                                      clip if per_tensor else None),
                     alt=summary, key="u_chart_heat")
     st.caption(summary)
 

@@ -137,3 +137,25 @@ def test_one_dimensional_tensor_with_channels():
                               "u_group": "8"})
     assert_ok(at)
     assert at.number_input(key="u_focus").max == 12  # 13 groups of 8 cover 100 values
+
+
+def test_preset_lesson_link_loads_the_example():
+    at = open_app("uniform", {"u_preset": "seed002_affine"})
+    assert_ok(at)
+    assert at.session_state["ws_preset"] == "seed002_vector"
+    assert "[59, 110, -43, -77, 8, 127, -128, 42]" in at.success[0].value
+
+
+def test_preset_lesson_link_keeps_explicit_changes():
+    at = open_app("uniform", {"u_preset": "seed003_affine_half_even", "u_round": "half_away"})
+    assert_ok(at)
+    assert at.selectbox(key="u_round").value == "half_away"
+    assert at.segmented_control(key="u_sign").value == "unsigned"  # from the preset
+    assert "[0, 63, 106, 149, 255]" in at.warning[0].value  # differs from half_even's seed
+
+
+def test_per_channel_focus_draws_that_channel_only():
+    at = open_app("uniform", {"ws_kind": "llm_activations", "u_gran": "channel",
+                              "u_ch_axis": "1"})
+    assert_ok(at)
+    assert any("#0" in i.value for i in at.info)

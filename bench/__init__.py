@@ -1,0 +1,1 @@
+"""Performance figures for Quantization Lab: `python -m bench` (see DESIGN.md budgets)."""

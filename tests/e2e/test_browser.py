@@ -1,0 +1,109 @@
+"""The app in a real headless Chromium: every page, an upload, a slider, both languages."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from tests.e2e.conftest import SCREENSHOTS
+from ui import nav
+from ui.i18n import catalogue
+
+pytestmark = pytest.mark.e2e
+EN, VI = catalogue("en"), catalogue("vi")
+BUILT = [p.key for p in nav.PAGES if p.path]
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished the current run and drawn its charts."""
+    page.wait_for_selector("[data-testid='stApp']")
+    page.wait_for_timeout(400)
+    page.wait_for_function(
+        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_timeout(600)
+
+
+def no_exception(page) -> None:
+    boxes = page.locator("[data-testid='stException']")
+    assert boxes.count() == 0, boxes.first.inner_text()
+
+
+def metric_value(page, label: str) -> str:
+    card = page.locator("[data-testid='stMetric']").filter(has_text=label).first
+    return card.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def shoot(page, name: str) -> None:
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+@pytest.mark.parametrize("key", BUILT)
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_every_page_loads(page, server, key, lang):
+    page.goto(f"{server}/{key}?lang={lang}")
+    settle(page)
+    no_exception(page)
+    title = catalogue(lang)[f"nav.{key}" if key != "home" else "home.title"]
+    if key == "uniform":
+        title = catalogue(lang)["u.title"]
+    assert page.locator("h1").first.inner_text().strip() == title
+    assert page.locator(".js-plotly-plot").count() >= 1
+    shoot(page, f"{key}-{lang}")
+
+
+def test_slider_changes_sqnr(page, server):
+    page.goto(f"{server}/uniform")
+    settle(page)
+    before = metric_value(page, EN["u.metric.sqnr"])
+    bits = page.locator("[data-testid='stSlider']").filter(has_text=EN["u.bits"])
+    thumb = bits.get_by_role("slider")
+    thumb.focus()
+    for _ in range(3):
+        thumb.press("ArrowRight")
+    settle(page)
+    no_exception(page)
+    after = metric_value(page, EN["u.metric.sqnr"])
+    assert float(after.split()[0]) > float(before.split()[0]) + 12, (before, after)
+    assert "u_bits=7" in page.url  # the lesson link follows the slider
+    shoot(page, "uniform-slider-7-bits")
+
+
+def _upload(page, name: str, data: bytes) -> None:
+    sidebar = page.locator("[data-testid='stSidebar']")
+    sidebar.get_by_role("button", name=EN["ws.source.upload"], exact=True).click()
+    settle(page)
+    sidebar.locator("input[type='file']").set_input_files(
+        files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}])
+    settle(page)
+
+
+def test_upload_npy_on_the_workspace(page, server):
+    page.goto(f"{server}/uniform")
+    settle(page)
+    buf = io.BytesIO()
+    np.save(buf, np.random.default_rng(0).laplace(size=(32, 48)).astype(np.float32))
+    _upload(page, "laplace.npy", buf.getvalue())
+    no_exception(page)
+    sidebar = page.locator("[data-testid='stSidebar']").inner_text()
+    assert "laplace.npy" in sidebar and "32 × 48" in sidebar
+    shoot(page, "uniform-uploaded-npy")
+
+
+def test_pickle_upload_is_refused_politely(page, server):
+    page.goto(f"{server}/uniform")
+    settle(page)
+    _upload(page, "model.pt", b"\x80\x04not really a pickle")
+    no_exception(page)
+    alert = page.locator("[data-testid='stSidebar'] [data-testid='stAlert']").first.inner_text()
+    assert "pickle" in alert.lower()
+    assert page.locator("[data-testid='stMetric']").count() > 0  # the page still works
+    shoot(page, "uniform-refused-pickle")
+
+
+def test_seed_preset_in_the_browser(page, server):
+    page.goto(f"{server}/uniform?u_preset=seed003_affine_half_even&lang=vi")
+    settle(page)
+    no_exception(page)
+    shoot(page, "uniform-seed003-vi")
