@@ -1,0 +1,770 @@
+"""Tests for quantlib.uniform: qparams_from_range, rounding, quantize, dequantize, step_table."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import quantlib as ql
+from quantlib.uniform import as_float_array
+
+F32_MAX = float(np.finfo(np.float32).max)
+
+# A per-tensor symmetric int8 scheme whose scale is exactly 1.0 (127 / 127), so that
+# quantize(x) == round(x) and the rounding mode is the only thing under test.
+UNIT = ql.qparams_from_range(-127.0, 127.0, symmetric=True)
+TIES = [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5]
+
+
+def test_unit_scheme_has_scale_one():
+    assert UNIT.scale == 1.0 and UNIT.zero_point == 0
+
+
+# --- qparams_from_range ------------------------------------------------------------
+
+SCHEMES = [
+    # (symmetric, signed, narrow)
+    (False, True, False), (False, True, True), (False, False, False), (False, False, True),
+    (True, True, False), (True, True, True), (True, False, False),
+]
+SCHEME_IDS = ["affine-signed", "affine-signed-narrow", "affine-unsigned",
+              "affine-unsigned-narrow", "sym-signed", "sym-signed-narrow", "sym-unsigned"]
+RANGES = [(-1.8, 0.5), (-0.8, 0.7), (-2.5, 3.5), (0.25, 4.0), (-7.0, -0.5), (-3.0, 3.0)]
+RANGE_IDS = ["seed000", "seed002", "seed003", "positive", "negative", "balanced"]
+
+
+def expected_qparams(lo, hi, bits, symmetric, signed, narrow, include_zero=True):
+    """The DESIGN.md formulas, written independently of quantlib."""
+    if signed:
+        qmin, qmax = -(2 ** (bits - 1)) + narrow, 2 ** (bits - 1) - 1
+    else:
+        qmin, qmax = narrow, 2**bits - 1
+    if symmetric:
+        amax = max(abs(lo), abs(hi))
+        denom = 2 ** (bits - 1) - 1 if signed else 2**bits - 1
+        return amax / denom, 0, qmin, qmax
+    if include_zero:
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    scale = (hi - lo) / (qmax - qmin)
+    zero = qmin - round(lo / scale)  # Python's round is half-to-even, like numpy's
+    if include_zero:
+        zero = min(max(zero, qmin), qmax)
+    return scale, zero, qmin, qmax
+
+
+@pytest.mark.parametrize(("lo", "hi"), RANGES, ids=RANGE_IDS)
+@pytest.mark.parametrize(("symmetric", "signed", "narrow"), SCHEMES, ids=SCHEME_IDS)
+@pytest.mark.parametrize("bits", [2, 4, 8, 16], ids=["2bit", "4bit", "8bit", "16bit"])
+def test_qparams_from_range_follows_the_design_formulas(lo, hi, symmetric, signed, narrow,
+                                                        bits):
+    qp = ql.qparams_from_range(lo, hi, bits=bits, symmetric=symmetric, signed=signed,
+                               narrow_range=narrow)
+    scale, zero, qmin, qmax = expected_qparams(lo, hi, bits, symmetric, signed, narrow)
+    assert qp.scale == pytest.approx(scale, rel=1e-15)
+    assert qp.zero_point == zero
+    assert (qp.qmin, qp.qmax, qp.bits) == (qmin, qmax, bits)
+    assert (qp.symmetric, qp.signed, qp.narrow_range) == (symmetric, signed, narrow)
+    assert qp.granularity == "tensor"
+    assert isinstance(qp.scale, float) and isinstance(qp.zero_point, int)
+    assert qmin <= qp.zero_point <= qmax
+
+
+@pytest.mark.parametrize(("lo", "hi"), RANGES, ids=RANGE_IDS)
+@pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
+def test_affine_range_with_zero_maps_its_ends_onto_the_end_codes(lo, hi, signed):
+    qp = ql.qparams_from_range(lo, hi, signed=signed)
+    lo0, hi0 = min(lo, 0.0), max(hi, 0.0)
+    q = ql.quantize(np.array([lo0, 0.0, hi0]), qp)
+    assert q[0] == qp.qmin and q[2] == qp.qmax
+    # Zero is exactly representable: the code of 0.0 dequantizes to 0.0.
+    assert ql.dequantize(q[1:2], qp)[0] == 0.0
+
+
+def test_include_zero_widens_a_positive_range():
+    widened = ql.qparams_from_range(0.5, 2.0)
+    as_given = ql.qparams_from_range(0.5, 2.0, include_zero=False)
+    assert widened.scale == pytest.approx(2.0 / 255)
+    assert widened.zero_point == -128
+    assert as_given.scale == pytest.approx(1.5 / 255)
+    # Not clipped: the zero point lies below qmin, as seed 001's code computes.
+    assert as_given.zero_point == -128 - round(0.5 / (1.5 / 255)) == -213
+    assert as_given.zero_point < as_given.qmin
+
+
+def test_include_zero_false_zero_point_is_not_clipped_above_either():
+    qp = ql.qparams_from_range(-8.0, -3.0, signed=False, include_zero=False)
+    assert qp.scale == pytest.approx(5.0 / 255)
+    assert qp.zero_point == 0 - round(-8.0 / (5.0 / 255)) == 408
+    assert qp.zero_point > qp.qmax
+    q = ql.quantize(np.array([-8.0, -5.0, -3.0]), qp)
+    assert q.tolist() == [0, 408 - 255, 255]
+
+
+def test_symmetric_ignores_include_zero():
+    a = ql.qparams_from_range(0.5, 2.0, symmetric=True)
+    b = ql.qparams_from_range(0.5, 2.0, symmetric=True, include_zero=False)
+    assert a == b
+    assert a.scale == 2.0 / 127 and a.zero_point == 0
+
+
+@pytest.mark.parametrize(("symmetric", "signed", "narrow"), SCHEMES, ids=SCHEME_IDS)
+@pytest.mark.parametrize("include_zero", [True, False], ids=["with-zero", "as-given"])
+def test_all_zero_range_gives_scale_one_without_warnings(symmetric, signed, narrow,
+                                                         include_zero):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        qp = ql.qparams_from_range(0.0, 0.0, symmetric=symmetric, signed=signed,
+                                   narrow_range=narrow, include_zero=include_zero)
+        q = ql.quantize(np.zeros(5), qp)
+        x_hat = ql.dequantize(q, qp)
+    assert qp.scale == 1.0
+    assert qp.qmin <= qp.zero_point <= qp.qmax
+    assert np.all(x_hat == 0.0)
+    assert not np.isnan(x_hat).any()
+
+
+@pytest.mark.parametrize("c", [2.0, -0.75, 0.5, -6.0, 1024.0],
+                         ids=["two", "neg-three-quarters", "half", "neg-six", "1024"])
+@pytest.mark.parametrize(("symmetric", "include_zero"),
+                         [(False, True), (False, False), (True, True)],
+                         ids=["affine", "affine-as-given", "symmetric"])
+def test_constant_range_reconstructs_a_dyadic_constant_exactly(c, symmetric, include_zero):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        qp = ql.qparams_from_range(c, c, symmetric=symmetric, include_zero=include_zero)
+        x_hat = ql.fake_quantize(np.full(4, c), qp)
+    assert qp.scale > 0
+    assert np.all(x_hat == c)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize(("symmetric", "include_zero"),
+                         [(False, True), (False, False), (True, True)],
+                         ids=["affine", "affine-as-given", "symmetric"])
+def test_constant_range_reconstructs_any_constant_within_one_float32_ulp(dtype, symmetric,
+                                                                        include_zero):
+    values = np.random.default_rng(7).uniform(-100, 100, 200).astype(dtype)
+    for c in values:
+        qp = ql.qparams_from_range(c, c, symmetric=symmetric, include_zero=include_zero)
+        x_hat = ql.fake_quantize(np.full(2, c, dtype), qp)
+        assert np.all(np.abs(x_hat - np.float32(c)) <= np.spacing(np.float32(abs(c))))
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a constant tensor is not reconstructed exactly: "
+                   "dequantize multiplies in float32 by float32(c / steps), 1 ulp off for "
+                   "c = 0.3 (and ~25% of float64 constants), despite the comment in "
+                   "qparams_from_range that c 'is exactly representable'")
+def test_constant_range_reconstructs_point_three_exactly():
+    x = np.full(3, 0.3)
+    qp = ql.choose_qparams(x)
+    assert np.all(ql.fake_quantize(x, qp) == np.float32(0.3))
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "match"),
+    [
+        (1.0, -1.0, r"lo <= hi"),
+        (np.nan, 1.0, r"finite"),
+        (-1.0, np.nan, r"finite"),
+        (-np.inf, 1.0, r"finite"),
+        (-1.0, np.inf, r"finite"),
+    ],
+    ids=["lo-above-hi", "nan-lo", "nan-hi", "inf-lo", "inf-hi"],
+)
+@pytest.mark.parametrize("symmetric", [False, True], ids=["affine", "symmetric"])
+def test_bad_ranges_raise(lo, hi, match, symmetric):
+    with pytest.raises(ValueError, match=match):
+        ql.qparams_from_range(lo, hi, symmetric=symmetric)
+
+
+def test_symmetric_unsigned_narrow_is_refused():
+    with pytest.raises(ValueError, match=r"narrow_range.*code 0"):
+        ql.qparams_from_range(0.0, 1.0, symmetric=True, signed=False, narrow_range=True)
+
+
+def test_array_ranges_give_per_channel_qparams():
+    lo = np.array([-1.0, -2.0, 0.5])
+    hi = np.array([1.0, 4.0, 3.0])
+    qp = ql.qparams_from_range(lo, hi)
+    assert qp.granularity == "channel" and qp.axis == 0
+    assert qp.scale.shape == qp.zero_point.shape == (3,)
+    assert qp.scale.dtype == np.float64 and qp.zero_point.dtype == np.int64
+    for i in range(3):
+        one = ql.qparams_from_range(lo[i], hi[i])
+        assert ql.param_pair(qp, i) == (one.scale, one.zero_point)
+
+
+def test_array_ranges_must_match_and_be_ordered_everywhere():
+    with pytest.raises(ValueError, match=r"same shape.*\(2,\) and \(3,\)"):
+        ql.qparams_from_range(np.zeros(2), np.ones(3))
+    with pytest.raises(ValueError, match="lo <= hi"):
+        ql.qparams_from_range(np.array([0.0, 2.0]), np.array([1.0, 1.0]))
+
+
+# --- rounding ---------------------------------------------------------------------
+
+TIE_RESULTS = {
+    "half_even": [-2, -2, 0, 0, 2, 2],
+    "half_away": [-3, -2, -1, 1, 2, 3],
+    "floor": [-3, -2, -1, 0, 1, 2],
+}
+
+
+@pytest.mark.parametrize("mode", list(TIE_RESULTS), ids=list(TIE_RESULTS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_rounding_modes_on_ties(mode, dtype):
+    x = np.array(TIES, dtype)
+    assert ql.quantize(x, UNIT, rounding=mode).tolist() == TIE_RESULTS[mode]
+    assert ql.round_values(x.copy(), mode).tolist() == TIE_RESULTS[mode]
+
+
+def test_stochastic_rounding_of_ties_lands_on_a_neighbour():
+    x = np.repeat(np.array(TIES), 200)
+    q = ql.quantize(x, UNIT, rounding="stochastic", seed=1)
+    assert set(np.unique(q - np.floor(x))) == {0, 1}
+
+
+@pytest.mark.parametrize(
+    ("value", "dtype"),
+    [(0.49999997, np.float32), (-0.49999997, np.float32),
+     (0.49999999999999994, np.float64), (-0.49999999999999994, np.float64),
+     (2.4999998, np.float32), (2.4999999999999996, np.float64)],
+    ids=["f32-just-below-half", "f32-negative", "f64-just-below-half", "f64-negative",
+         "f32-just-below-2.5", "f64-just-below-2.5"],
+)
+def test_half_away_is_exact_just_below_a_tie(value, dtype):
+    x = np.array([value], dtype)
+    assert x[0] != np.round(x[0]) + np.copysign(0.5, x[0])  # really below the tie
+    expected = np.trunc(x)  # |fraction| < 0.5: rounds towards zero
+    assert ql.quantize(x, UNIT, rounding="half_away").tolist() == expected.tolist()
+    assert ql.round_values(x.copy(), "half_away").tolist() == expected.tolist()
+
+
+def test_floor_rounds_towards_minus_infinity():
+    x = np.array([-1.01, -0.99, -0.0, 0.0, 0.99, 1.0, 1.99])
+    assert ql.quantize(x, UNIT, rounding="floor").tolist() == [-2, -1, 0, 0, 0, 1, 1]
+
+
+def test_round_values_rounds_in_place():
+    y = np.array([0.4, 1.6])
+    out = ql.round_values(y, "half_even")
+    assert out is y and y.tolist() == [0.0, 2.0]
+
+
+def test_round_values_stochastic_needs_an_rng():
+    with pytest.raises(ValueError, match="rng"):
+        ql.round_values(np.array([0.5]), "stochastic")
+    out = ql.round_values(np.array([0.5, 2.0]), "stochastic", rng=np.random.default_rng(0))
+    assert out[0] in (0.0, 1.0) and out[1] == 2.0
+
+
+@pytest.mark.parametrize("bad", ["nearest", "HALF_EVEN", "", None],
+                         ids=["nearest", "upper-case", "empty", "none"])
+def test_bad_rounding_name_lists_the_modes(bad):
+    pattern = r"rounding must be one of \('half_even', 'half_away', 'floor', 'stochastic'\)"
+    for call in (ql.quantize, ql.fake_quantize, ql.step_table):
+        with pytest.raises(ValueError, match=pattern):
+            call([0.5], UNIT, rounding=bad)
+    with pytest.raises(ValueError, match=pattern):
+        ql.round_values(np.array([0.5]), bad)
+
+
+# --- stochastic rounding ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stochastic_case():
+    qp = ql.qparams_from_range(-1.0, 1.0, symmetric=True)
+    x = np.random.default_rng(3).uniform(-1, 1, 5000).astype(np.float32)
+    return x, qp
+
+
+def test_stochastic_is_deterministic_for_a_seed(stochastic_case):
+    x, qp = stochastic_case
+    a = ql.quantize(x, qp, rounding="stochastic", seed=42)
+    b = ql.quantize(x, qp, rounding="stochastic", seed=42)
+    c = ql.quantize(x, qp, rounding="stochastic", seed=43)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert np.array_equal(ql.fake_quantize(x, qp, rounding="stochastic", seed=42),
+                          ql.dequantize(a, qp))
+
+
+def test_seed_only_matters_for_stochastic(stochastic_case):
+    x, qp = stochastic_case
+    for mode in ("half_even", "half_away", "floor"):
+        assert np.array_equal(ql.quantize(x, qp, rounding=mode, seed=1),
+                              ql.quantize(x, qp, rounding=mode, seed=2))
+
+
+def test_stochastic_is_never_farther_than_one_step(stochastic_case):
+    x, qp = stochastic_case
+    y = x.astype(np.float64) / qp.scale
+    for seed in range(5):
+        q = ql.quantize(x, qp, rounding="stochastic", seed=seed).astype(np.float64)
+        assert np.all(np.abs(q - y) < 1.0)
+        assert np.all((q == np.floor(y)) | (q == np.ceil(y)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_stochastic_rounding_is_unbiased_on_average(dtype):
+    qp = ql.qparams_from_range(-1.0, 1.0, symmetric=True)
+    n = 200_000
+    target = 0.3 / qp.scale  # 38.1: floor 38, rounds up with probability 0.1
+    q = ql.quantize(np.full(n, 0.3, dtype), qp, rounding="stochastic", seed=0)
+    frac = target - np.floor(target)
+    # 5 standard deviations of a mean of n Bernoulli(frac) draws.
+    tol = 5 * np.sqrt(frac * (1 - frac) / n)
+    assert abs(q.mean() - target) < tol
+    assert set(np.unique(q)) == {int(np.floor(target)), int(np.ceil(target))}
+
+
+def test_stochastic_keeps_exact_integers_in_float64():
+    q = ql.quantize(np.full(100_000, 100.0), UNIT, rounding="stochastic", seed=0)
+    assert np.all(q == 100)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: stochastic rounding adds the uniform noise in "
+                   "float32, and y + u rounds up to y + 1 when u > 1 - ulp(y)/2, so an exact "
+                   "code moves by one step (about 7 in 2M values at y = 100)")
+def test_stochastic_keeps_exact_integers_in_float32():
+    q = ql.quantize(np.full(2_000_000, 100.0, np.float32), UNIT, rounding="stochastic", seed=0)
+    assert np.all(q == 100)
+
+
+def test_stochastic_stream_is_the_same_for_every_granularity():
+    x = np.random.default_rng(5).standard_normal((7, 30_001)).astype(np.float32)
+    per_tensor = ql.choose_qparams(x, symmetric=True)
+    amax = np.full(7, per_tensor.scale * 127)
+    per_channel = ql.qparams_from_range(-amax, amax, symmetric=True)
+    assert np.all(per_channel.scale == per_tensor.scale)
+    a = ql.quantize(x, per_tensor, rounding="stochastic", seed=9)
+    b = ql.quantize(x, per_channel, rounding="stochastic", seed=9)
+    assert np.array_equal(a, b)
+    # ... and it is numpy's stream for the seed, drawn in flat order in x's dtype.
+    noise = np.random.default_rng(9).random(x.shape, dtype=np.float32)
+    expected = np.clip(np.floor(x / np.float32(per_tensor.scale) + noise), -128, 127)
+    assert np.array_equal(a, expected)
+
+
+# --- quantize / dequantize edge inputs ----------------------------------------------
+
+
+@pytest.mark.parametrize("bits", [2, 4, 7, 8, 9, 12, 16],
+                         ids=["2bit", "4bit", "7bit", "8bit", "9bit", "12bit", "16bit"])
+@pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
+def test_output_dtype_is_the_smallest_integer_type(bits, signed):
+    qp = ql.qparams_from_range(-1.0, 1.0, bits=bits, signed=signed)
+    q = ql.quantize(np.linspace(-1, 1, 11), qp)
+    assert q.dtype == qp.dtype == ql.storage_dtype(qp.qmin, qp.qmax)
+    assert q.dtype.kind in "iu"
+    assert q.dtype.itemsize == (1 if bits <= 8 else 2)
+    assert q.min() == qp.qmin and q.max() == qp.qmax
+
+
+@pytest.mark.parametrize(
+    ("bits", "signed", "dtype"),
+    [(8, True, np.int8), (8, False, np.uint8), (16, True, np.int16), (16, False, np.uint16)],
+    ids=["int8", "uint8", "int16", "uint16"],
+)
+def test_full_width_output_dtypes(bits, signed, dtype):
+    qp = ql.qparams_from_range(-3.0, 5.0, bits=bits, signed=signed)
+    q = ql.quantize(np.array([-3.0, 0.0, 5.0]), qp)
+    assert q.dtype == np.dtype(dtype)
+    assert q[0] == np.iinfo(dtype).min and q[-1] == np.iinfo(dtype).max
+
+
+@pytest.mark.parametrize("mode", ql.ROUNDING_MODES, ids=list(ql.ROUNDING_MODES))
+@pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
+def test_inf_saturates(mode, signed):
+    qp = ql.qparams_from_range(-1.0, 1.0, signed=signed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # see the half_away test below
+        q = ql.quantize(np.array([np.inf, -np.inf, 0.5], np.float32), qp, rounding=mode)
+    assert q[0] == qp.qmax and q[1] == qp.qmin
+
+
+@pytest.mark.parametrize(
+    "mode",
+    ["half_even", "floor", "stochastic",
+     pytest.param("half_away", marks=pytest.mark.xfail(
+         strict=True, reason="BUG (minor): half_away computes inf - trunc(inf) and emits "
+         "'RuntimeWarning: invalid value encountered in subtract' for +-inf input"))],
+)
+def test_inf_saturates_without_warnings(mode):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        q = ql.quantize(np.array([np.inf, -np.inf]), UNIT, rounding=mode)
+    assert q.tolist() == [127, -128]
+
+
+@pytest.mark.parametrize("mode", ql.ROUNDING_MODES, ids=list(ql.ROUNDING_MODES))
+@pytest.mark.parametrize("granularity", ["tensor", "channel", "group"])
+def test_nan_raises(mode, granularity):
+    x = np.ones((3, 4), np.float32)
+    x[1, 2] = np.nan
+    qp = ql.choose_qparams(np.ones((3, 4)), granularity=granularity, group_size=2)
+    with pytest.raises(ValueError, match="NaN"):
+        ql.quantize(x, qp, rounding=mode)
+    with pytest.raises(ValueError, match="NaN"):
+        ql.fake_quantize(x, qp, rounding=mode)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_empty_input(dtype):
+    q = ql.quantize(np.array([], dtype), UNIT)
+    assert q.shape == (0,) and q.dtype == np.int8
+    x_hat = ql.dequantize(q, UNIT)
+    assert x_hat.shape == (0,) and x_hat.dtype == np.float32
+    assert ql.quantize(np.zeros((0, 3)), UNIT).shape == (0, 3)
+
+
+def test_zero_dimensional_input():
+    qp = ql.qparams_from_range(-1.0, 1.0, symmetric=True)
+    q = ql.quantize(np.float32(0.5), qp)
+    assert q.shape == () and q.dtype == np.int8
+    assert int(q) == round(0.5 / qp.scale)
+    assert ql.quantize(0.5, qp) == q
+    x_hat = ql.dequantize(q, qp)
+    assert x_hat.shape == () and x_hat.dtype == np.float32
+    assert ql.fake_quantize(0.5, qp) == pytest.approx(int(q) * qp.scale, rel=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8, np.bool_],
+                         ids=["int8", "int32", "int64", "uint8", "bool"])
+def test_integer_input_quantizes_like_its_float64_copy(dtype):
+    x = np.array([0, 1, 2, 3, 100], dtype=dtype)
+    qp = ql.qparams_from_range(0.0, 7.0)
+    expected = ql.quantize(x.astype(np.float64), qp)
+    assert np.array_equal(ql.quantize(x, qp), expected)
+
+
+def test_float16_input_quantizes_like_float32():
+    x = np.linspace(-2, 2, 101).astype(np.float16)
+    qp = ql.qparams_from_range(-2.0, 2.0)
+    assert np.array_equal(ql.quantize(x, qp), ql.quantize(x.astype(np.float32), qp))
+    assert ql.fake_quantize(x, qp).dtype == np.float32
+
+
+@pytest.mark.parametrize("bad", [np.array([1 + 2j]), np.array(["a"]), np.array([None])],
+                         ids=["complex", "string", "object"])
+def test_non_real_input_is_refused(bad):
+    with pytest.raises(TypeError, match=r"x must hold real numbers.*dtype"):
+        ql.quantize(bad, UNIT)
+
+
+def test_dequantize_refuses_float_codes():
+    with pytest.raises(TypeError, match=r"q must hold integer codes, got dtype float64"):
+        ql.dequantize(np.array([1.0, 2.0]), UNIT)
+
+
+@pytest.mark.parametrize("granularity", ["tensor", "channel", "group"])
+@pytest.mark.parametrize("mode", ql.ROUNDING_MODES, ids=list(ql.ROUNDING_MODES))
+def test_inputs_are_never_mutated(granularity, mode):
+    x = np.random.default_rng(0).standard_normal((4, 6)).astype(np.float32)
+    x[0, 0] = 1e30  # far outside the range: clipped
+    before = x.copy()
+    qp = ql.choose_qparams(np.clip(x, -3, 3), granularity=granularity, axis=1,
+                           group_size=4)
+    q = ql.quantize(x, qp, rounding=mode)
+    q_before = q.copy()
+    ql.dequantize(q, qp)
+    ql.fake_quantize(x, qp, rounding=mode)
+    ql.step_table(x, qp, rounding=mode, count=10)
+    assert np.array_equal(x, before)
+    assert np.array_equal(q, q_before)
+
+
+def test_python_lists_are_accepted():
+    qp = ql.qparams_from_range(-1.0, 1.0, symmetric=True)
+    assert np.array_equal(ql.quantize([0.5, -0.5], qp), ql.quantize(np.array([0.5, -0.5]), qp))
+    assert np.array_equal(ql.dequantize([64, -64], qp), ql.dequantize(np.array([64, -64]), qp))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("mode", ["half_even", "half_away", "floor"])
+def test_big_per_tensor_array_equals_the_direct_formula(dtype, mode):
+    # More than one internal block, with a ragged last block.
+    # A power-of-two scale, so that the planted ties of x / s are exact.
+    qp = ql.QParams(scale=1 / 64, zero_point=3, qmin=-128, qmax=127, bits=8, symmetric=False)
+    x = (np.random.default_rng(11).standard_normal(200_003) * 1.5).astype(dtype)
+    x[::97] = (np.floor(x[::97] * 64) + 0.5) / 64
+    q = ql.quantize(x, qp, rounding=mode)
+    s, z = dtype(qp.scale), dtype(qp.zero_point)
+    y = x / s
+    rounded = {"half_even": np.rint(y), "floor": np.floor(y),
+               "half_away": np.trunc(y) + np.copysign(np.abs(y - np.trunc(y)) >= 0.5, y)}[mode]
+    expected = np.clip(rounded + z, qp.qmin, qp.qmax)
+    assert np.array_equal(q, expected)
+    # The same values quantized in small chunks agree with the blocked path.
+    chunks = np.concatenate([ql.quantize(c, qp, rounding=mode) for c in np.array_split(x, 97)])
+    assert np.array_equal(q, chunks)
+    x_hat = ql.dequantize(q, qp)
+    assert np.array_equal(x_hat, (q.astype(np.float32) - np.float32(z)) * np.float32(s))
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2, -1], ids=["axis0", "axis1", "axis2", "axis-1"])
+@pytest.mark.parametrize("mode", ["half_even", "half_away", "floor"])
+@pytest.mark.parametrize("symmetric", [True, False], ids=["symmetric", "affine"])
+def test_per_channel_equals_per_slice_per_tensor(axis, mode, symmetric):
+    x = np.random.default_rng(1).standard_normal((3, 4, 5)).astype(np.float32)
+    qp = ql.choose_qparams(x, symmetric=symmetric, granularity="channel", axis=axis)
+    q = ql.quantize(x, qp, rounding=mode)
+    x_hat = ql.dequantize(q, qp)
+    for i in range(x.shape[axis]):
+        part = np.take(x, i, axis=axis)
+        one = ql.choose_qparams(part, symmetric=symmetric)
+        assert ql.param_pair(qp, i) == (one.scale, one.zero_point)
+        assert np.array_equal(np.take(q, i, axis=axis), ql.quantize(part, one, rounding=mode))
+        assert np.array_equal(np.take(x_hat, i, axis=axis),
+                              ql.fake_quantize(part, one, rounding=mode))
+
+
+@pytest.mark.parametrize(("shape", "axis", "group_size"),
+                         [((4, 10), 1, 3), ((4, 10), 0, 3), ((10,), 0, 4), ((2, 3, 7), -1, 2),
+                          ((2, 3, 7), 1, 64)],
+                         ids=["rows-partial", "cols-partial", "vector", "3d-last", "oversized"])
+@pytest.mark.parametrize("mode", ["half_even", "half_away", "floor"])
+def test_per_group_equals_per_slice_per_tensor(shape, axis, group_size, mode):
+    x = np.random.default_rng(2).standard_normal(shape)
+    qp = ql.choose_qparams(x, granularity="group", axis=axis, group_size=group_size)
+    q = ql.quantize(x, qp, rounding=mode)
+    x_hat = ql.dequantize(q, qp)
+    moved_q, moved_x, moved_h = (np.moveaxis(a, axis, -1) for a in (q, x, x_hat))
+    n = shape[axis]
+    index = 0
+    for lead in np.ndindex(moved_x.shape[:-1]):
+        for start in range(0, n, group_size):
+            part = moved_x[lead][start:start + group_size]
+            one = ql.choose_qparams(part)
+            assert ql.param_pair(qp, index) == (one.scale, one.zero_point)
+            assert np.array_equal(moved_q[lead][start:start + group_size],
+                                  ql.quantize(part, one, rounding=mode))
+            assert np.array_equal(moved_h[lead][start:start + group_size],
+                                  ql.fake_quantize(part, one, rounding=mode))
+            assert np.array_equal(ql.levels(qp, index), ql.levels(one))
+            index += 1
+    assert index == qp.num_params
+
+
+def test_wrong_shape_qparams_point_to_choose_qparams():
+    qp = ql.choose_qparams(np.ones((3, 5)), granularity="channel", axis=0)
+    with pytest.raises(ValueError, match=r"shape \(3,\).*needs shape \(4,\).*choose_qparams"):
+        ql.quantize(np.ones((4, 5)), qp)
+    with pytest.raises(ValueError, match="choose_qparams"):
+        ql.dequantize(np.ones((4, 5), np.int8), qp)
+    grouped = ql.choose_qparams(np.ones((2, 8)), granularity="group", axis=1, group_size=4)
+    with pytest.raises(ValueError, match="choose_qparams"):
+        ql.quantize(np.ones((2, 9)), grouped)
+
+
+def test_dequantize_is_float32_for_every_code_dtype():
+    qp = ql.qparams_from_range(0.0, 255.0, signed=False)
+    for dtype in (np.uint8, np.int16, np.int64):
+        out = ql.dequantize(np.array([0, 255], dtype), qp)
+        assert out.dtype == np.float32 and out.tolist() == [0.0, 255.0]
+
+
+# --- step_table ---------------------------------------------------------------------
+
+TABLE_KEYS = {"x", "scale", "x/s", "round", "zero_point", "+z", "q", "clipped", "x_hat", "error"}
+
+
+@pytest.mark.parametrize("mode", ql.ROUNDING_MODES, ids=list(ql.ROUNDING_MODES))
+@pytest.mark.parametrize(
+    ("granularity", "axis"),
+    [("tensor", 0), ("channel", 0), ("channel", 1), ("group", 1), ("group", 0)],
+    ids=["tensor", "channel-rows", "channel-cols", "group-rows", "group-cols"],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_step_table_q_equals_quantize(mode, granularity, axis, dtype):
+    x = np.random.default_rng(4).standard_normal((5, 7)).astype(dtype) * 2
+    qp = ql.choose_qparams(x * 0.6, granularity=granularity, axis=axis, group_size=3)
+    count = 20  # several rows/groups, and values beyond the (narrowed) range get clipped
+    table = ql.step_table(x, qp, rounding=mode, seed=13, count=count)
+    assert set(table) == TABLE_KEYS
+    assert all(v.shape == (count,) for v in table.values())
+    q = ql.quantize(x, qp, rounding=mode, seed=13).reshape(-1)[:count]
+    assert np.array_equal(table["q"], q)
+    x_hat = ql.fake_quantize(x, qp, rounding=mode, seed=13)
+    assert np.array_equal(table["x_hat"], x_hat.reshape(-1)[:count])
+    assert np.array_equal(table["x"], x.reshape(-1)[:count].astype(np.float64))
+    assert np.array_equal(table["error"], table["x_hat"] - table["x"])
+    assert np.array_equal(table["+z"], table["round"] + table["zero_point"])
+    assert np.array_equal(table["clipped"], table["+z"] != table["q"])
+    assert np.all((table["q"] >= qp.qmin) & (table["q"] <= qp.qmax))
+    assert table["clipped"].any()
+
+
+def test_step_table_columns_on_seed_002():
+    x = [0.3, 0.6, -0.3, -0.5, 0.0, 0.7, -0.8, 0.2]
+    qp = ql.choose_qparams(x)
+    t = ql.step_table(x, qp)
+    assert t["q"].tolist() == [59, 110, -43, -77, 8, 127, -128, 42]
+    assert np.all(t["zero_point"] == 8)
+    assert np.allclose(t["x/s"], np.array(x) / qp.scale)
+    assert np.array_equal(t["round"], np.rint(t["x/s"]))
+    assert not t["clipped"].any()
+    assert np.allclose(t["error"], t["x_hat"] - np.array(x))
+
+
+def test_step_table_clipped_flags():
+    qp = ql.qparams_from_range(-1.0, 1.0, symmetric=True)
+    t = ql.step_table([0.5, 3.0, -3.0, 1.0, -1.0], qp)
+    assert t["clipped"].tolist() == [False, True, True, False, False]
+    assert t["q"].tolist()[1:3] == [127, -128]
+    assert t["error"][1] == pytest.approx(127 * qp.scale - 3.0)
+
+
+def test_step_table_count_is_capped_by_size():
+    t = ql.step_table([0.1, 0.2], UNIT, count=8)
+    assert all(v.shape == (2,) for v in t.values())
+
+
+# --- levels and param_pair ----------------------------------------------------------
+
+
+def test_levels_per_tensor():
+    qp = ql.qparams_from_range(-1.8, 0.5)
+    lv = ql.levels(qp)
+    assert lv.shape == (256,) and lv.dtype == np.float64
+    assert np.allclose(lv, (np.arange(-128, 128) - qp.zero_point) * qp.scale, rtol=0, atol=0)
+    assert 0.0 in lv
+    assert np.all(np.diff(lv) > 0)
+    assert ql.param_pair(qp) == (qp.scale, qp.zero_point)
+    assert ql.param_pair(qp, 5) == ql.param_pair(qp)  # index is ignored per tensor
+
+
+def test_levels_and_param_pair_per_channel():
+    x = np.array([[1.0, -2.0, 0.5], [10.0, 3.0, -4.0]])
+    qp = ql.choose_qparams(x, symmetric=True, granularity="channel", axis=1)
+    for i in range(3):
+        amax = np.abs(x[:, i]).max()
+        assert ql.param_pair(qp, i) == (amax / 127, 0)
+        assert np.allclose(ql.levels(qp, i), np.arange(-128, 128) * amax / 127)
+    with pytest.raises(ValueError, match="pass index"):
+        ql.levels(qp)
+    with pytest.raises(ValueError, match=r"index 3 is out of range: there are 3 pairs"):
+        ql.param_pair(qp, 3)
+    with pytest.raises(ValueError, match="out of range"):
+        ql.param_pair(qp, -1)
+
+
+def test_param_pair_group_order_is_row_order():
+    x = np.arange(24, dtype=np.float64).reshape(2, 3, 4) - 11.5
+    qp = ql.choose_qparams(x, granularity="group", axis=1, group_size=2)
+    assert qp.scale.shape == (2, 2, 4)
+    n = qp.num_params
+    assert n == 16
+    for i in range(n):
+        part = ql.select(x, "group", 1, 2, index=i)
+        one = ql.choose_qparams(part)
+        assert ql.param_pair(qp, i) == (one.scale, one.zero_point)
+        assert np.array_equal(ql.levels(qp, i), ql.levels(one))
+
+
+# --- properties ---------------------------------------------------------------------
+
+finite_f32 = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False,
+                       allow_subnormal=False, width=32)
+arrays = hnp.arrays(np.float32, st.integers(1, 40), elements=finite_f32)
+schemes = st.tuples(st.integers(2, 8), st.booleans(), st.booleans())
+PROPERTY = settings(max_examples=150, deadline=None)
+
+
+def _qparams(x, bits, symmetric, signed):
+    return ql.choose_qparams(x, bits=bits, symmetric=symmetric, signed=signed)
+
+
+@PROPERTY
+@given(x=arrays, scheme=schemes)
+def test_property_round_trip_error_within_half_a_step(x, scheme):
+    qp = _qparams(x, *scheme)
+    s, z = qp.scale, qp.zero_point
+    lo, hi = (qp.qmin - z) * s, (qp.qmax - z) * s
+    x64 = x.astype(np.float64)
+    inside = (x64 >= lo) & (x64 <= hi)
+    err = np.abs(ql.fake_quantize(x, qp).astype(np.float64) - x64)
+    slack = 1e-6 * np.abs(x64).max() + 1e-30
+    assert np.all(err[inside] <= s / 2 + slack)
+    # Stronger, for minmax calibration: the rounded zero point shifts the grid by at most
+    # half a step, so even the values it pushes out of the range are off by <= s/2. Only
+    # symmetric unsigned quantization clips for real (the negatives, to code 0).
+    covered = x64 >= 0 if (qp.symmetric and not qp.signed) else np.ones(x.shape, bool)
+    assert np.all(err[covered] <= s / 2 + slack)
+
+
+@PROPERTY
+@given(x=arrays, scheme=schemes, mode=st.sampled_from(["half_even", "half_away", "floor"]))
+def test_property_fake_quantize_is_idempotent(x, scheme, mode):
+    qp = _qparams(x, *scheme)
+    once = ql.fake_quantize(x, qp, rounding=mode)
+    # Exactly, not just to an ulp: x_hat / s lands within an ulp of an integer code, which
+    # both round-to-nearest modes map back onto that code.
+    assert np.array_equal(ql.fake_quantize(once, qp), once)
+    assert np.array_equal(ql.fake_quantize(once, qp, rounding="half_away"), once)
+    # floor is not idempotent in float arithmetic: x_hat / s may fall an ulp below its
+    # code, and floor then drops one whole step. It never drops more than that.
+    again = ql.quantize(once, qp, rounding="floor").astype(np.int64)
+    codes = ql.quantize(once, qp).astype(np.int64)
+    assert np.all((again == codes) | ((again == codes - 1) & (codes > qp.qmin)))
+
+
+@PROPERTY
+@given(x=arrays, scheme=schemes, mode=st.sampled_from(ql.ROUNDING_MODES),
+       factor=st.sampled_from([0.25, 1.0, 4.0]))
+def test_property_codes_stay_in_range(x, scheme, mode, factor):
+    qp = _qparams(x, *scheme)
+    q = ql.quantize(x * np.float32(factor), qp, rounding=mode, seed=0)
+    assert q.dtype == qp.dtype
+    assert np.all((q >= qp.qmin) & (q <= qp.qmax))
+
+
+@PROPERTY
+@given(x=arrays, scheme=schemes)
+def test_property_dequantized_values_are_levels(x, scheme):
+    qp = _qparams(x, *scheme)
+    q = ql.quantize(x, qp)
+    lv = ql.levels(qp)
+    x_hat = ql.dequantize(q, qp)
+    expected = lv[q.astype(np.int64) - qp.qmin]
+    assert np.allclose(x_hat, expected, rtol=2e-7, atol=0)
+    # and the nearest level of each x_hat is that one
+    nearest = np.abs(x_hat[:, None].astype(np.float64) - lv[None, :]).argmin(axis=1)
+    assert np.array_equal(lv[nearest], expected)
+
+
+# --- precision at the ends of float32 -------------------------------------------------
+
+
+def test_as_float_array_dtypes():
+    assert as_float_array(np.ones(2, np.float16)).dtype == np.float32
+    assert as_float_array(np.ones(2, np.int16)).dtype == np.float64
+    x = np.ones(2, np.float32)
+    assert as_float_array(x) is x
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: for float32 input the scale is cast to float32; "
+                   "when max|x| < 127 * 2**-126 it is subnormal or 0, so [0, 1e-44] raises "
+                   "'x contains NaN' (0 / 0) though x has no NaN (float64 gives [0, 127])")
+def test_tiny_float32_values_quantize_like_float64():
+    x = np.array([0.0, 1e-44, -1e-42], np.float32)
+    qp = ql.choose_qparams(x, symmetric=True)
+    assert np.array_equal(ql.quantize(x, qp), ql.quantize(x.astype(np.float64), qp))
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: dequantize overflows to +-inf for finite float32 "
+                   "data near float32's max: (qmin - z) * s exceeds 3.4028235e38")
+@pytest.mark.parametrize("symmetric", [True, False], ids=["symmetric", "affine"])
+def test_huge_float32_values_reconstruct_finite(symmetric):
+    x = np.array([-F32_MAX, 0.0, F32_MAX], np.float32)
+    qp = ql.choose_qparams(x, symmetric=symmetric)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        x_hat = ql.fake_quantize(x, qp)
+    assert np.isfinite(x_hat).all()
