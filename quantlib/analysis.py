@@ -32,6 +32,8 @@ HEAT_BINS = (120, 60)
 STAIRCASE_POINTS = 1500
 # Above this many levels, drawing each one is clutter; the histogram shows them anyway.
 MAX_DRAWN_LEVELS = 64
+# Up to this many values, error-vs-x shows every value as a point; above, a 2-D histogram.
+MAX_ERROR_POINTS = 4096
 DISPLAY_MARGIN = 0.04
 
 
@@ -64,6 +66,7 @@ class UniformReport:
     heat_counts: np.ndarray
     heat_x_edges: np.ndarray
     heat_error_edges: np.ndarray
+    error_points: np.ndarray | None
     table: dict
     scale_min: float
     scale_max: float
@@ -121,16 +124,18 @@ def uniform_report(x, *, bits: int = 8, symmetric: bool = False, signed: bool = 
         half_step=fq.scale / 2, n_levels=n_levels, focus_size=int(part.size),
         focus_min=float(part.min()), focus_max=float(part.max()),
         level_range=(level_lo, level_hi), metrics=metrics(x, x_hat, qp), display_range=display,
-        hist_edges=np.linspace(*display, HIST_BINS + 1),
+        hist_edges=binning.edges(*display, HIST_BINS),
         hist_x=binning.histogram(part, HIST_BINS, *display)[0],
         hist_x_hat=binning.histogram(part_hat, HIST_BINS, *display)[0],
         levels=levels(fq) if n_levels <= MAX_DRAWN_LEVELS else None,
         stair_x=grid, stair_q=stair_q, stair_x_hat=dequantize(stair_q, fq),
-        error_edges=np.linspace(*error_range, ERROR_BINS + 1),
+        error_edges=binning.edges(*error_range, ERROR_BINS),
         error_counts=binning.histogram(error, ERROR_BINS, *error_range)[0],
         heat_counts=binning.histogram2d(x, error, HEAT_BINS, whole, error_range),
-        heat_x_edges=np.linspace(*whole, HEAT_BINS[0] + 1),
-        heat_error_edges=np.linspace(*error_range, HEAT_BINS[1] + 1),
+        heat_x_edges=binning.edges(*whole, HEAT_BINS[0]),
+        heat_error_edges=binning.edges(*error_range, HEAT_BINS[1]),
+        error_points=(np.stack([x.reshape(-1), error.reshape(-1)]).astype(np.float64)
+                      if x.size <= MAX_ERROR_POINTS else None),
         table=step_table(x, qp, rounding=rounding, seed=seed, count=table_rows),
         scale_min=float(np.min(qp.scale)), scale_max=float(np.max(qp.scale)),
         q_head=q.reshape(-1)[:table_rows].copy(),

@@ -6,11 +6,18 @@ cache-sized blocks; a chart only needs the counts, not numpy's exact edge handli
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _BLOCK = 1 << 16
-# A constant tensor has no width; widen it by this much either side so bins exist.
+# A constant tensor has no width; widen it by this much either side (or by this fraction
+# of its value, when that is more) so bins exist.
 _DEGENERATE_HALF_WIDTH = 0.5
+_DEGENERATE_RELATIVE = 0.05
+_F64_MAX = float(np.finfo(np.float64).max)
+# Bin factors and values between these are safe in float32 arithmetic.
+_F32_SAFE = (1e-30, 1e30)
 
 
 def padded_range(lo: float, hi: float, *, margin: float = 0.0) -> tuple[float, float]:
@@ -20,24 +27,50 @@ def padded_range(lo: float, hi: float, *, margin: float = 0.0) -> tuple[float, f
     (1.5, 2.5)
     >>> padded_range(-1.0, 1.0, margin=0.05)
     (-1.1, 1.1)
+
+    A zero-width range is widened by ``margin`` of its value or 0.5, whichever is more
+    (5% of its value when 0.5 would not change it, as for 1e20); the result is clamped
+    to the finite float64 range.
     """
     lo, hi = float(lo), float(hi)
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo > hi:
         raise ValueError(f"need a finite range with lo <= hi, got [{lo}, {hi}]")
     if hi == lo:
-        half = max(abs(lo) * margin, _DEGENERATE_HALF_WIDTH)
-        return lo - half, hi + half
-    pad = (hi - lo) * margin
-    return lo - pad, hi + pad
+        pad = max(abs(lo) * margin, _DEGENERATE_HALF_WIDTH)
+        if lo - pad == lo:  # 0.5 is below the spacing of floats this large
+            pad = abs(lo) * _DEGENERATE_RELATIVE
+    else:
+        pad = hi * margin - lo * margin  # (hi - lo) * margin without overflowing
+    return max(lo - pad, -_F64_MAX), min(hi + pad, _F64_MAX)
 
 
 def _bin_index(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
-    """Bin numbers 0..bins-1, or -1 for values outside [lo, hi] (NaN included)."""
-    # float32 is plenty to pick a display bin and halves the memory traffic.
-    dtype = np.float32 if values.dtype.itemsize <= 4 else np.float64
-    y = (values.astype(dtype, copy=False) - dtype(lo)) * dtype(bins / (hi - lo))
-    inside = (y >= 0) & (y <= bins)
-    idx = np.minimum(np.where(inside, y, -1), bins - 1).astype(np.intp)
+    """Bin numbers 0..bins-1, or -1 for values outside [lo, hi] (NaN included).
+
+    Whether a value is inside is decided by exact comparisons with lo and hi; only the
+    bin position is computed approximately, so a value equal to hi is never lost.
+    """
+    span = hi - lo
+    shift = 0
+    if not (np.isfinite(span) and np.isfinite(bins / span)):
+        # Scale by a power of two (exact) so that the arithmetic stays finite.
+        shift = -math.frexp(max(abs(lo), abs(hi)) if not np.isfinite(span) else span)[1]
+    inside = (values >= lo) & (values <= hi)
+    lo, hi = math.ldexp(lo, shift), math.ldexp(hi, shift)
+    factor = bins / (hi - lo)
+    # float32 is plenty to pick a display bin and halves the memory traffic, as long as
+    # the numbers stay well inside float32's normal range.
+    small = (values.dtype.itemsize <= 4 and shift == 0 and _F32_SAFE[0] < factor < _F32_SAFE[1]
+             and max(abs(lo), abs(hi)) < _F32_SAFE[1])
+    dtype = np.float32 if small else np.float64
+    v = values.astype(dtype, copy=False)
+    if shift:
+        v = np.ldexp(v, shift)
+    with np.errstate(over="ignore", invalid="ignore"):
+        y = (v - dtype(lo)) * dtype(factor)
+    y[~inside] = 0
+    np.clip(y, 0, bins - 1, out=y)
+    idx = y.astype(np.intp)
     idx[~inside] = -1
     return idx
 
@@ -57,7 +90,7 @@ def histogram(x, bins: int, lo: float, hi: float) -> tuple[np.ndarray, np.ndarra
     for start in range(0, flat.size, _BLOCK):
         counts += np.bincount(_bin_index(flat[start:start + _BLOCK], lo, hi, bins) + 1,
                               minlength=bins + 1)
-    return counts[1:], np.linspace(lo, hi, bins + 1)
+    return counts[1:], edges(lo, hi, bins)
 
 
 def histogram2d(x, y, bins: tuple[int, int], x_range: tuple[float, float],
@@ -83,6 +116,17 @@ def histogram2d(x, y, bins: tuple[int, int], x_range: tuple[float, float],
         cell = np.where((ix >= 0) & (iy >= 0), ix * ny + iy, -1)
         counts += np.bincount(cell + 1, minlength=nx * ny + 1)
     return counts[1:].reshape(nx, ny)
+
+
+def edges(lo: float, hi: float, bins: int) -> np.ndarray:
+    """The ``bins + 1`` equal-width bin edges over [lo, hi] (finite even when hi - lo is not).
+
+    >>> edges(0.0, 1.0, 4)
+    array([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    """
+    if np.isfinite(hi - lo):
+        return np.linspace(lo, hi, bins + 1)
+    return np.linspace(lo / 2, hi / 2, bins + 1) * 2
 
 
 def _check_bins(bins: int, lo: float, hi: float) -> None:

@@ -79,6 +79,7 @@ def to_rows(x: np.ndarray, granularity: str, axis: int = 0, group_size: int = 64
 
     A trailing partial group is padded with ``fill``: NaN, which the calibrators ignore,
     or a harmless value such as 0 for arithmetic that :func:`rows_to_tensor` undoes.
+    An integer tensor padded with NaN is widened to float64 first (an integer has no NaN).
 
     >>> to_rows(np.arange(5.0), "group", 0, 2)
     array([[ 0.,  1.],
@@ -96,7 +97,10 @@ def to_rows(x: np.ndarray, granularity: str, axis: int = 0, group_size: int = 64
     n = moved.shape[-1]
     pad = num_groups(n, group_size) * group_size - n
     if pad:
-        filler = np.full(moved.shape[:-1] + (pad,), fill, dtype=x.dtype)
+        dtype = x.dtype
+        if np.isnan(fill) and dtype.kind not in "fc":
+            dtype = np.dtype(np.float64)
+        filler = np.full(moved.shape[:-1] + (pad,), fill, dtype=dtype)
         moved = np.concatenate([moved, filler], axis=-1)
     return moved.reshape(-1, group_size)
 
@@ -184,7 +188,7 @@ def select(x: np.ndarray, granularity: str, axis: int = 0, group_size: int = 64,
     >>> select(np.arange(6.0).reshape(2, 3), "channel", 1, index=2)
     array([2., 5.])
     """
-    rows = to_rows(x, granularity, axis, group_size)
+    rows = to_rows(x, granularity, axis, group_size, fill=0)
     if not 0 <= index < rows.shape[0]:
         raise ValueError(f"index {index} is out of range: there are {rows.shape[0]} "
                          f"{granularity} parameter pairs")

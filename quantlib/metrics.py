@@ -86,7 +86,13 @@ def metrics(x, x_hat, qparams: QParams | None = None) -> dict[str, float]:
         raise ValueError(f"x and x_hat must have the same shape, got {x.shape} and {x_hat.shape}")
     if x.size == 0:
         raise ValueError("metrics need at least one value, got an empty tensor")
-    s = _sums(x, x_hat)
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = _sums(x, x_hat)
+    if not all(np.isfinite(v) for v in s.values()):
+        for name, arr in (("x", x), ("x_hat", x_hat)):
+            if not np.isfinite(arr).all():
+                raise ValueError(f"{name} contains NaN or Inf, so the error metrics are "
+                                 "undefined; drop or replace those values first")
     n = x.size
     with np.errstate(divide="ignore", invalid="ignore"):
         sqnr = 10 * np.log10(np.float64(s["xx"]) / np.float64(s["sq"]))

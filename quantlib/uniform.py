@@ -18,6 +18,7 @@ ROUNDING_MODES = ("half_even", "half_away", "floor", "stochastic")
 # Work through big per-tensor arrays in blocks that stay in the CPU cache, so that the
 # five elementwise steps of quantize cost about one pass over memory, not five.
 _BLOCK = 1 << 16
+_F32 = np.finfo(np.float32)
 
 
 def as_float_array(x, *, name: str = "x") -> np.ndarray:
@@ -122,15 +123,35 @@ def round_values(y: np.ndarray, rounding: str = "half_even", *,
     if rounding == "half_away":
         # trunc + exact fractional part: adding 0.5 first would turn 0.49999997 into 1.
         whole = np.trunc(y)
-        up = np.abs(y - whole) >= 0.5
+        with np.errstate(invalid="ignore"):  # inf - inf for +-inf, which stays +-inf
+            up = np.abs(y - whole) >= 0.5
         np.copysign(up, y, out=y)
         return np.add(whole, y, out=y)
     if rounding == "stochastic":
         if rng is None:
             raise ValueError("stochastic rounding needs a seeded rng")
-        y += rng.random(y.shape, dtype=y.dtype)
-        return np.floor(y, out=y)
+        return _stochastic(y, rng.random(y.shape, dtype=y.dtype))
     raise ValueError(f"rounding must be one of {ROUNDING_MODES}, got {rounding!r}")
+
+
+def _stochastic(y: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """Round ``y`` in place up with probability frac(y), given uniform ``noise`` in [0, 1).
+
+    ``floor(y + u)`` would be shorter, but in float32 ``y + u`` rounds up to ``y + 1`` when
+    ``u`` is within half an ulp of 1, moving an exact code; comparing ``u < frac(y)``
+    never moves one.
+    """
+    whole = np.floor(y)
+    with np.errstate(invalid="ignore"):  # inf - inf for +-inf, which stays +-inf
+        up = noise < np.subtract(y, whole, out=y)
+    return np.add(whole, up, out=y)
+
+
+def _work_dtype(dtype: np.dtype, scale) -> np.dtype:
+    """float32 for float32 data unless a scale is too small for float32 to hold it."""
+    if dtype == np.float32 and np.min(scale) < _F32.tiny:
+        return np.dtype(np.float64)
+    return dtype
 
 
 def _layout(qparams: QParams) -> tuple[str, int, int]:
@@ -146,8 +167,7 @@ def _row_params(shape: tuple[int, ...], qparams: QParams, dtype) -> tuple[np.nda
 def _quantize_block(block, scale, zero, qp: QParams, rounding: str, noise, out) -> None:
     y = np.divide(block, scale)
     if rounding == "stochastic":
-        y += noise
-        np.floor(y, out=y)
+        _stochastic(y, noise)
     else:
         round_values(y, rounding)
     y += zero
@@ -179,17 +199,18 @@ def quantize(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 0)
         raise ValueError(f"rounding must be one of {ROUNDING_MODES}, got {rounding!r}")
     x = as_float_array(x)
     rng = np.random.default_rng(seed) if rounding == "stochastic" else None
+    work = _work_dtype(x.dtype, qparams.scale)
     if qparams.granularity != "tensor":
         layout = _layout(qparams)
         rows = gran.to_rows(x, *layout, fill=0)
         noise = None if rng is None else gran.to_rows(rng.random(x.shape, dtype=x.dtype),
                                                       *layout, fill=0)
         out = np.empty(rows.shape, dtype=qparams.dtype)
-        _quantize_block(rows, *_row_params(x.shape, qparams, x.dtype), qparams, rounding,
+        _quantize_block(rows, *_row_params(x.shape, qparams, work), qparams, rounding,
                         noise, out)
         return np.ascontiguousarray(gran.rows_to_tensor(out, x.shape, *layout))
     out = np.empty(x.shape, dtype=qparams.dtype)
-    scale, zero = x.dtype.type(qparams.scale), x.dtype.type(qparams.zero_point)
+    scale, zero = work.type(qparams.scale), work.type(qparams.zero_point)
     flat_x, flat_out = x.reshape(-1), out.reshape(-1)
     for start in range(0, flat_x.size, _BLOCK):
         part = slice(start, start + _BLOCK)
@@ -205,24 +226,38 @@ def dequantize(q, qparams: QParams) -> np.ndarray:
     >>> dequantize(np.array([-128, -39, 72, 127]), qparams_from_range(-1.8, 0.5))
     array([-1.8039216 , -1.0011765 ,  0.        ,  0.49607843], dtype=float32)
 
+    The product is formed in float64 and rounded once to float32, so a level that is a
+    float32 number (the constant of a constant tensor, say) comes back exactly; a level
+    beyond float32's range saturates to +-3.4028235e38 instead of overflowing to inf.
     Returns float32 of ``q``'s shape.
     """
     q = np.asarray(q)
     if q.dtype.kind not in "iu":
         raise TypeError(f"q must hold integer codes, got dtype {q.dtype}")
+    lowest, highest = (np.min((bound - np.asarray(qparams.zero_point)) * qparams.scale)
+                       for bound in (qparams.qmin, qparams.qmax))
+    saturate = lowest < _F32.min or highest > _F32.max
     if qparams.granularity != "tensor":
         layout = _layout(qparams)
-        scale, zero = _row_params(q.shape, qparams, np.float32)
-        rows = np.subtract(gran.to_rows(q, *layout, fill=0), zero, dtype=np.float32)
+        scale, zero = _row_params(q.shape, qparams, np.float64)
+        rows = np.subtract(gran.to_rows(q, *layout, fill=0), zero, dtype=np.float64)
         rows *= scale
-        return np.ascontiguousarray(gran.rows_to_tensor(rows, q.shape, *layout))
+        if saturate:
+            np.clip(rows, _F32.min, _F32.max, out=rows)
+        return np.ascontiguousarray(gran.rows_to_tensor(rows.astype(np.float32), q.shape,
+                                                        *layout))
     out = np.empty(q.shape, dtype=np.float32)
-    scale, zero = np.float32(qparams.scale), np.float32(qparams.zero_point)
+    scale, zero = np.float64(qparams.scale), np.float64(qparams.zero_point)
     flat_q, flat_out = q.reshape(-1), out.reshape(-1)
+    work = np.empty(min(flat_q.size, _BLOCK), dtype=np.float64)
     for start in range(0, flat_q.size, _BLOCK):
         part = slice(start, start + _BLOCK)
-        np.subtract(flat_q[part], zero, out=flat_out[part], dtype=np.float32)
-        flat_out[part] *= scale
+        tmp = work[: flat_out[part].size]
+        np.subtract(flat_q[part], zero, out=tmp, dtype=np.float64)
+        tmp *= scale
+        if saturate:
+            np.clip(tmp, _F32.min, _F32.max, out=tmp)
+        flat_out[part] = tmp
     return out
 
 
@@ -299,17 +334,18 @@ def step_table(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 
     x = as_float_array(x)
     values = x.reshape(-1)[:count]
     row = gran.row_of(np.arange(values.size), x.shape, *_layout(qparams))
-    scale, zero = (p[row, 0] for p in _row_params(x.shape, qparams, x.dtype))
+    work = _work_dtype(x.dtype, qparams.scale)
+    scale, zero = (p[row, 0] for p in _row_params(x.shape, qparams, work))
     scaled = values / scale
     rounded = scaled.copy()
     if rounding == "stochastic":
-        rounded += np.random.default_rng(seed).random(values.size, dtype=x.dtype)
-        np.floor(rounded, out=rounded)
+        _stochastic(rounded, np.random.default_rng(seed).random(values.size, dtype=x.dtype))
     else:
         round_values(rounded, rounding)
     shifted = rounded + zero
     q = np.clip(shifted, qparams.qmin, qparams.qmax)
-    x_hat = (q - zero).astype(np.float32) * scale.astype(np.float32)
+    scale64, zero64 = (p[row, 0] for p in _row_params(x.shape, qparams, np.float64))
+    x_hat = np.clip((q - zero64) * scale64, _F32.min, _F32.max).astype(np.float32)
     as64 = np.float64
     return {
         "x": values.astype(as64), "scale": scale.astype(as64), "x/s": scaled.astype(as64),

@@ -131,15 +131,27 @@ def error_histogram(edges: np.ndarray, counts: np.ndarray, half_step: float | No
 
 
 def error_vs_x(counts: np.ndarray, x_edges: np.ndarray, error_edges: np.ndarray,
-               half_step: float | None, clip: tuple[float, float] | None) -> go.Figure:
-    """Density of (x, x_hat - x) pairs: the rounding band inside the range, clipping outside."""
-    with np.errstate(divide="ignore"):
-        z = np.where(counts > 0, np.log10(counts), np.nan).T.astype(np.float32)
-    fig = go.Figure(go.Heatmap(
-        x=_centers(x_edges), y=_centers(error_edges), z=z, colorscale="Viridis",
-        colorbar={"title": {"text": t("chart.log_count")}},
-        hovertemplate="x ≈ %{x:.4g}<br>x̂ − x ≈ %{y:.4g}<br>log₁₀ n = %{z:.2f}<extra></extra>",
-    ))
+               half_step: float | None, clip: tuple[float, float] | None,
+               points: np.ndarray | None = None) -> go.Figure:
+    """(x, x_hat - x) pairs: the rounding band inside the range, clipping outside.
+
+    ``points`` (shape (2, n), for small tensors) draws every value as a dot; otherwise the
+    binned ``counts`` are drawn as a heatmap of log10 counts.
+    """
+    if points is not None:
+        fig = go.Figure(go.Scatter(
+            x=points[0], y=points[1], mode="markers",
+            marker={"color": COLOR_ACCENT, "size": 8 if points.shape[1] <= 64 else 4},
+            hovertemplate="x = %{x:.6g}<br>x̂ − x = %{y:.4g}<extra></extra>",
+        ))
+    else:
+        with np.errstate(divide="ignore"):
+            z = np.where(counts > 0, np.log10(counts), np.nan).T.astype(np.float32)
+        fig = go.Figure(go.Heatmap(
+            x=_centers(x_edges), y=_centers(error_edges), z=z, colorscale="Viridis",
+            colorbar={"title": {"text": t("chart.log_count")}},
+            hovertemplate="x ≈ %{x:.4g}<br>x̂ − x ≈ %{y:.4g}<br>log₁₀ n = %{z:.2f}<extra></extra>",
+        ))
     if half_step is not None:
         for sign in (-1, 1):
             fig.add_hline(y=sign * half_step, line={"color": COLOR_CLIP, "dash": "dash"})

@@ -126,7 +126,7 @@ with right:
     summary = t("u.heat.summary", half=fmt.num(half), clipped=fmt.pct(m["clipped_fraction"]))
     st.plotly_chart(charts.error_vs_x(report.heat_counts, report.heat_x_edges,
                                       report.heat_error_edges, half if per_tensor else None,
-                                      clip if per_tensor else None),
+                                      clip if per_tensor else None, report.error_points),
                     alt=summary, key="u_chart_heat")
     st.caption(summary)
 

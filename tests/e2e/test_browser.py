@@ -6,6 +6,7 @@ import io
 
 import numpy as np
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import SCREENSHOTS
 from ui import nav
@@ -18,11 +19,21 @@ BUILT = [p.key for p in nav.PAGES if p.path]
 
 def settle(page) -> None:
     """Wait until Streamlit has finished the current run and drawn its charts."""
-    page.wait_for_selector("[data-testid='stApp']")
-    page.wait_for_timeout(400)
+    app = "[data-testid='stApp']"
+    page.wait_for_selector(app)
+    try:  # a run that an action triggered may take a moment to start
+        page.wait_for_selector(f"{app}:not([data-test-script-state='notRunning'])",
+                               timeout=1_500)
+    except PlaywrightTimeout:
+        pass
+    page.wait_for_selector(f"{app}[data-test-script-state='notRunning']", timeout=60_000)
+    # Plotly's component loads lazily, after the run has ended: every built page has at
+    # least one chart, so wait for one, then for every chart container to hold a plot.
     page.wait_for_function(
-        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    page.wait_for_timeout(600)
+        "(() => { const charts = document.querySelectorAll('[data-testid=\"stPlotlyChart\"]');"
+        " return charts.length > 0 && Array.from(charts).every("
+        "chart => chart.querySelector('.js-plotly-plot .main-svg')); })()", timeout=30_000)
+    page.wait_for_timeout(300)
 
 
 def no_exception(page) -> None:
@@ -36,13 +47,24 @@ def metric_value(page, label: str) -> str:
 
 
 def shoot(page, name: str) -> None:
+    """Save a screenshot of the whole page: Streamlit scrolls inside its main area, so
+    grow the viewport to the content's height first (charts redraw at the new size)."""
+    size = page.viewport_size
+    height = page.evaluate(
+        "document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, 600), 9000)})
+    page.wait_for_timeout(800)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    page.set_viewport_size(size)
 
 
 @pytest.mark.parametrize("key", BUILT)
 @pytest.mark.parametrize("lang", ["en", "vi"])
 def test_every_page_loads(page, server, key, lang):
-    page.goto(f"{server}/{key}?lang={lang}")
+    path = "" if key == "home" else key  # the default page lives at "/", not "/home"
+    page.goto(f"{server}/{path}?lang={lang}")
+    settle(page)
+    assert page.get_by_text("Page not found").count() == 0
     settle(page)
     no_exception(page)
     title = catalogue(lang)[f"nav.{key}" if key != "home" else "home.title"]
@@ -72,7 +94,7 @@ def test_slider_changes_sqnr(page, server):
 
 def _upload(page, name: str, data: bytes) -> None:
     sidebar = page.locator("[data-testid='stSidebar']")
-    sidebar.get_by_role("button", name=EN["ws.source.upload"], exact=True).click()
+    sidebar.get_by_role("radio", name=EN["ws.source.upload"], exact=True).click()
     settle(page)
     sidebar.locator("input[type='file']").set_input_files(
         files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}])

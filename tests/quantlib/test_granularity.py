@@ -161,10 +161,6 @@ def test_select_works_on_integer_tensors_with_whole_groups():
     assert ql.select(x, "channel", 1, index=0).tolist() == [0, 4]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: select/to_rows pad a partial group with NaN in "
-                   "x's dtype; for an integer tensor that is undefined (numpy warns 'invalid "
-                   "value encountered in cast' and pads with INT_MIN), so select still "
-                   "works but to_rows's padding is garbage and a warning escapes")
 def test_select_partial_group_of_an_integer_tensor_is_clean():
     import warnings
 
