@@ -15,6 +15,7 @@ import struct
 import tokenize
 import zipfile
 import zlib
+from functools import partial
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -225,8 +226,50 @@ def generate(kind: str, shape, *, seed: int = 0, scale: float = 1.0, loc: float 
 # --- load_tensors --------------------------------------------------------------------
 
 
+class LoadText(NamedTuple):
+    """An English text with a stable ``code``, so that a UI can show it translated.
+
+    ``template`` has ``{placeholders}``; ``params`` holds their values as display strings,
+    or as a LoadText for a part that is translated on its own (the array a message is about).
+
+    >>> label = LoadText("label_npz_array", "The array '{name}' in this .npz file", {"name": "w"})
+    >>> str(label)
+    "The array 'w' in this .npz file"
+    """
+
+    code: str
+    template: str
+    params: dict
+
+    def __str__(self) -> str:
+        return self.template.format_map(self.params)
+
+
 class TensorLoadError(ValueError):
-    """An uploaded file the lab will not read; the message is shown to the student."""
+    """An uploaded file the lab will not read; the message is shown to the student.
+
+    ``str(err)`` is the message in English. ``err.code`` names the message stably
+    (snake_case) and ``err.params`` holds the values of the ``{placeholders}`` of
+    ``err.template``, the English text: display strings (numbers already formatted, as in
+    "12,345" or "50.0 MB"), and for ``label`` a LoadText naming the array. A UI can look
+    the code up in its own catalogue and fill in the same params.
+
+    >>> try:
+    ...     load_tensors(b"1,2\\n3,x\\n", "t.csv")
+    ... except TensorLoadError as err:
+    ...     print(err.code, err.params)
+    ...     print(err)
+    text_not_a_number {'line': '2', 'column': '2', 'token': 'x'}
+    Line 2: column 2 holds 'x', which is not a number. Below the header only numbers
+    (and nan, inf, -inf) are allowed.
+    """
+
+    def __init__(self, code: str, template: str, /, **params: str | LoadText) -> None:
+        super().__init__(template.format_map(params))
+        self.code, self.template, self.params = code, template, params
+
+    def __reduce__(self):
+        return partial(type(self), self.code, self.template, **self.params), ()
 
 
 # Two of the largest arrays the lab accepts (float64 at MAX_ELEMENTS): more than any
@@ -274,30 +317,34 @@ def _mb(nbytes: int) -> str:
     return f"{nbytes / _MB:.1f} MB"
 
 
-def _check_tensor_shape(shape: tuple, label: str) -> int:
+def _check_tensor_shape(shape: tuple, label: LoadText) -> int:
     """The element count of ``shape``, refusing 0-d, empty, oversized or odd shapes."""
     if len(shape) > MAX_LOAD_NDIM:
-        raise TensorLoadError(f"{label} has {len(shape)} dimensions, more than the lab's "
-                              f"limit of {MAX_LOAD_NDIM}. Reshape it to fewer dimensions.")
+        raise TensorLoadError("too_many_dims", "{label} has {ndim} dimensions, more than the "
+                              "lab's limit of {limit}. Reshape it to fewer dimensions.",
+                              label=label, ndim=str(len(shape)), limit=str(MAX_LOAD_NDIM))
     if any(d < 0 for d in shape):
-        raise TensorLoadError(f"{label} has an impossible shape {_show(str(shape))}; "
-                              f"the file may be damaged. {_RESAVE}")
+        raise TensorLoadError("impossible_shape", "{label} has an impossible shape {shape}; "
+                              "the file may be damaged. " + _RESAVE,
+                              label=label, shape=_show(str(shape)))
     if not shape:
-        raise TensorLoadError(f"{label} is a single number with no shape (a 0-d array), so "
-                              "there is nothing to quantize along. Save it as a 1-D array "
-                              "with at least one element, e.g. numpy.atleast_1d(x).")
+        raise TensorLoadError("zero_dim", "{label} is a single number with no shape (a 0-d "
+                              "array), so there is nothing to quantize along. Save it as a "
+                              "1-D array with at least one element, e.g. numpy.atleast_1d(x).",
+                              label=label)
     count = math.prod(shape)
     if count == 0:
-        raise TensorLoadError(f"{label} has no values (shape {shape}). Upload a tensor with "
-                              "at least one value.")
+        raise TensorLoadError("no_values", "{label} has no values (shape {shape}). Upload a "
+                              "tensor with at least one value.", label=label, shape=str(shape))
     if count > MAX_ELEMENTS:
-        raise TensorLoadError(f"{label} has {count:,} values (shape {shape}), more than the "
-                              f"lab's limit of {MAX_ELEMENTS:,} per tensor. Upload a smaller "
-                              "slice of it.")
+        raise TensorLoadError("too_many_values", "{label} has {count} values (shape {shape}), "
+                              "more than the lab's limit of {limit} per tensor. Upload a "
+                              "smaller slice of it.", label=label, count=f"{count:,}",
+                              shape=str(shape), limit=f"{MAX_ELEMENTS:,}")
     return count
 
 
-def _to_float(arr: np.ndarray, label: str) -> np.ndarray:
+def _to_float(arr: np.ndarray, label: LoadText) -> np.ndarray:
     """A fresh, writeable, C-ordered float copy: float32/float64 kept, the rest float32."""
     dtype = arr.dtype
     if dtype.kind == "f" and dtype.itemsize in (4, 8):
@@ -306,80 +353,98 @@ def _to_float(arr: np.ndarray, label: str) -> np.ndarray:
             dtype in _ML_FLOATS):
         target = np.dtype(np.float32)
     else:
-        raise TensorLoadError(f"{label} has the data type {_show(str(dtype))}, which is not "
-                              "a tensor of real numbers. Use a float or integer type.")
+        raise TensorLoadError("not_real_numbers", "{label} has the data type {dtype}, which "
+                              "is not a tensor of real numbers. Use a float or integer type.",
+                              label=label, dtype=_show(str(dtype)))
     return np.array(arr, dtype=target, order="C", copy=True)
 
 
-def _npy_dtype_problem(dtype: np.dtype) -> str | None:
+def _npy_dtype_error(dtype: np.dtype, label: LoadText) -> TensorLoadError | None:
     """Why ``dtype`` is not a numeric tensor type, or None when it is fine."""
+    kind = dtype.kind
     if dtype.hasobject:
-        return ("holds Python objects (dtype object). Reading them needs pickle, which can "
-                "run arbitrary code on the server, so the lab never does. Save a numeric "
-                "array instead, e.g. numpy.save('x.npy', x.astype('float32')).")
-    if dtype.fields is not None or dtype.subdtype is not None or dtype.kind == "V":
-        return ("is a structured or raw-bytes array, not a plain tensor of numbers. Save "
-                "each field as its own array; for bfloat16 data, convert to float32 first "
-                "or use safetensors.")
-    reasons = {
-        "b": "holds True/False values, not numbers to quantize. Convert it first with "
-             "x.astype('float32').",
-        "c": "holds complex numbers; the lab quantizes real numbers only. Save x.real or "
-             "abs(x) instead.",
-        "S": "holds text (bytes strings), not numbers.",
-        "U": "holds text (strings), not numbers.",
-        "M": "holds dates, not numbers.",
-        "m": "holds time spans, not numbers.",
-    }
-    if dtype.kind in reasons:
-        return reasons[dtype.kind]
-    if dtype.kind == "f" and dtype.itemsize not in (2, 4, 8):
-        return (f"holds extended-precision floats ({dtype}), which are not portable. "
-                "Convert it to float64 first.")
-    if dtype.kind not in "fiu":
-        return f"has the data type {dtype}, which the lab cannot read."
+        return TensorLoadError(
+            "npy_object", "{label} holds Python objects (dtype object). Reading them needs "
+            "pickle, which can run arbitrary code on the server, so the lab never does. Save "
+            "a numeric array instead, e.g. numpy.save('x.npy', x.astype('float32')).",
+            label=label)
+    if dtype.fields is not None or dtype.subdtype is not None or kind == "V":
+        return TensorLoadError(
+            "npy_structured", "{label} is a structured or raw-bytes array, not a plain "
+            "tensor of numbers. Save each field as its own array; for bfloat16 data, convert "
+            "to float32 first or use safetensors.", label=label)
+    if kind == "b":
+        return TensorLoadError("npy_bool", "{label} holds True/False values, not numbers to "
+                               "quantize. Convert it first with x.astype('float32').",
+                               label=label)
+    if kind == "c":
+        return TensorLoadError("npy_complex", "{label} holds complex numbers; the lab "
+                               "quantizes real numbers only. Save x.real or abs(x) instead.",
+                               label=label)
+    if kind == "S":
+        return TensorLoadError("npy_bytes", "{label} holds text (bytes strings), not "
+                               "numbers.", label=label)
+    if kind == "U":
+        return TensorLoadError("npy_text", "{label} holds text (strings), not numbers.",
+                               label=label)
+    if kind == "M":
+        return TensorLoadError("npy_dates", "{label} holds dates, not numbers.", label=label)
+    if kind == "m":
+        return TensorLoadError("npy_time_spans", "{label} holds time spans, not numbers.",
+                               label=label)
+    if kind == "f" and dtype.itemsize not in (2, 4, 8):
+        return TensorLoadError("npy_extended_float", "{label} holds extended-precision floats "
+                               "({dtype}), which are not portable. Convert it to float64 "
+                               "first.", label=label, dtype=str(dtype))
+    if kind not in "fiu":
+        return TensorLoadError("npy_unknown_dtype", "{label} has the data type {dtype}, which "
+                               "the lab cannot read.", label=label, dtype=str(dtype))
     return None
 
 
-def _npy_header(raw: bytes, label: str) -> tuple[tuple, bool, np.dtype, int]:
+def _npy_header(raw: bytes, label: LoadText) -> tuple[tuple, bool, np.dtype, int]:
     """``(shape, fortran_order, dtype, data_offset)`` from a .npy header, payload untouched."""
     if not raw.startswith(_NPY_MAGIC):
-        raise TensorLoadError(f"{label} is not a NumPy .npy file: it does not start with the "
-                              f".npy signature. {_RESAVE}")
+        raise TensorLoadError("npy_no_signature", "{label} is not a NumPy .npy file: it does "
+                              "not start with the .npy signature. " + _RESAVE, label=label)
     stream = io.BytesIO(raw)
-    damaged = f"{label} has a damaged header, so it cannot be read. {_RESAVE}"
+    damaged = TensorLoadError("npy_damaged_header", "{label} has a damaged header, so it "
+                              "cannot be read. " + _RESAVE, label=label)
     try:
         version = np.lib.format.read_magic(stream)
     except ValueError:
-        raise TensorLoadError(damaged) from None
+        raise damaged from None
     if version not in _NPY_VERSIONS:
-        raise TensorLoadError(f"{label} uses .npy format version {version[0]}.{version[1]}, "
-                              f"which this lab does not know. {_RESAVE}")
+        raise TensorLoadError("npy_unknown_version", "{label} uses .npy format version "
+                              "{version}, which this lab does not know. " + _RESAVE,
+                              label=label, version=f"{version[0]}.{version[1]}")
     read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
             else np.lib.format.read_array_header_2_0)  # 3.0 differs only in name encoding
     try:
         shape, fortran_order, dtype = read(stream)
     except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError,
             tokenize.TokenError):
-        raise TensorLoadError(damaged) from None
+        raise damaged from None
     return shape, fortran_order, dtype, stream.tell()
 
 
-def _read_npy(raw: bytes, label: str) -> np.ndarray:
+def _read_npy(raw: bytes, label: LoadText) -> np.ndarray:
     """One .npy file's array as a float copy; ``label`` names it in messages."""
     shape, fortran_order, dtype, offset = _npy_header(raw, label)
-    problem = _npy_dtype_problem(dtype)
-    if problem:
-        raise TensorLoadError(f"{label} {problem}")
+    error = _npy_dtype_error(dtype, label)
+    if error:
+        raise error
     count = _check_tensor_shape(shape, label)
     have, want = len(raw) - offset, count * dtype.itemsize
     if have < want:
-        raise TensorLoadError(f"{label} is truncated: its header promises {count:,} values "
-                              f"({want:,} bytes) but only {have:,} bytes of data follow. "
-                              "Upload the complete file.")
+        raise TensorLoadError("npy_truncated", "{label} is truncated: its header promises "
+                              "{count} values ({want} bytes) but only {have} bytes of data "
+                              "follow. Upload the complete file.", label=label,
+                              count=f"{count:,}", want=f"{want:,}", have=f"{have:,}")
     if have > want:
-        raise TensorLoadError(f"{label} has {have - want:,} unexpected bytes after its data, "
-                              f"so it may be damaged. {_RESAVE}")
+        raise TensorLoadError("npy_extra_bytes", "{label} has {extra} unexpected bytes after "
+                              "its data, so it may be damaged. " + _RESAVE,
+                              label=label, extra=f"{have - want:,}")
     flat = np.frombuffer(raw, dtype=dtype, count=count, offset=offset)
     return _to_float(flat.reshape(shape, order="F" if fortran_order else "C"), label)
 
@@ -387,26 +452,29 @@ def _read_npy(raw: bytes, label: str) -> np.ndarray:
 def _npz_members(infos: list[zipfile.ZipInfo]) -> list[tuple[str, zipfile.ZipInfo]]:
     """``(array name, member)`` pairs, after checking names and declared sizes."""
     if not infos:
-        raise TensorLoadError("This .npz file contains no arrays. Save at least one array "
-                              "with numpy.savez(...).")
+        raise TensorLoadError("npz_empty", "This .npz file contains no arrays. Save at least "
+                              "one array with numpy.savez(...).")
     if len(infos) > MAX_TENSORS_PER_FILE:
-        raise TensorLoadError(f"This .npz file holds {len(infos):,} entries, more than the "
-                              f"lab's limit of {MAX_TENSORS_PER_FILE:,}. Upload fewer arrays.")
+        raise TensorLoadError("npz_too_many_entries", "This .npz file holds {count} entries, "
+                              "more than the lab's limit of {limit}. Upload fewer arrays.",
+                              count=f"{len(infos):,}", limit=f"{MAX_TENSORS_PER_FILE:,}")
     declared = sum(info.file_size for info in infos)
     if declared > MAX_NPZ_UNCOMPRESSED:
-        raise TensorLoadError(f"This .npz file would unpack to {_mb(declared)}, more than "
-                              f"the lab's limit of {_mb(MAX_NPZ_UNCOMPRESSED)}, so it was not "
-                              "opened. Upload fewer or smaller arrays.")
+        raise TensorLoadError("npz_too_large", "This .npz file would unpack to {size}, more "
+                              "than the lab's limit of {limit}, so it was not opened. Upload "
+                              "fewer or smaller arrays.",
+                              size=_mb(declared), limit=_mb(MAX_NPZ_UNCOMPRESSED))
     members: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
         if not info.filename.lower().endswith(".npy") or info.is_dir():
-            raise TensorLoadError(f"This .npz file holds '{_show(info.filename)}', which is "
-                                  "not a .npy array. An .npz must contain only .npy files, "
-                                  "as numpy.savez(...) writes them.")
+            raise TensorLoadError("npz_not_npy", "This .npz file holds '{name}', which is not "
+                                  "a .npy array. An .npz must contain only .npy files, as "
+                                  "numpy.savez(...) writes them.", name=_show(info.filename))
         name = info.filename[: -len(".npy")]
         if name in members:
-            raise TensorLoadError(f"This .npz file holds two arrays named '{_show(name)}'. "
-                                  "Save it again with numpy.savez(...).")
+            raise TensorLoadError("npz_duplicate_name", "This .npz file holds two arrays "
+                                  "named '{name}'. Save it again with numpy.savez(...).",
+                                  name=_show(name))
         members[name] = info
     return list(members.items())
 
@@ -418,13 +486,14 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) ->
         with archive.open(info) as member:
             raw = member.read(limit + 1)
     except _ZIP_ERRORS:
-        raise TensorLoadError(f"The entry '{name}' in this .npz file is damaged or encrypted "
-                              "and cannot be unpacked. Save the arrays again with "
-                              "numpy.savez(...).") from None
+        raise TensorLoadError("npz_damaged_entry", "The entry '{name}' in this .npz file is "
+                              "damaged or encrypted and cannot be unpacked. Save the arrays "
+                              "again with numpy.savez(...).", name=name) from None
     if len(raw) > limit:
-        raise TensorLoadError(f"The entry '{name}' in this .npz file unpacks to more data than "
-                              f"its header says, past the lab's limit of "
-                              f"{_mb(MAX_NPZ_UNCOMPRESSED)}, so the file was refused.")
+        raise TensorLoadError("npz_entry_too_large", "The entry '{name}' in this .npz file "
+                              "unpacks to more data than its header says, past the lab's "
+                              "limit of {limit}, so the file was refused.",
+                              name=name, limit=_mb(MAX_NPZ_UNCOMPRESSED))
     return raw
 
 
@@ -433,9 +502,10 @@ def _read_npz(data: bytes, stem: str) -> dict[str, np.ndarray]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except _ZIP_ERRORS:
-        raise TensorLoadError("This .npz file is not a valid zip archive (an .npz is a zip "
-                              "of .npy files), so it cannot be read. Save it again with "
-                              "numpy.savez(...) or numpy.savez_compressed(...).") from None
+        raise TensorLoadError("npz_not_zip", "This .npz file is not a valid zip archive (an "
+                              ".npz is a zip of .npy files), so it cannot be read. Save it "
+                              "again with numpy.savez(...) or numpy.savez_compressed(...)."
+                              ) from None
     with archive:
         members = _npz_members(archive.infolist())
         budget = MAX_NPZ_UNCOMPRESSED
@@ -443,12 +513,14 @@ def _read_npz(data: bytes, stem: str) -> dict[str, np.ndarray]:
         for name, info in members:
             raw = _read_member(archive, info, budget)
             budget -= len(raw)
-            arrays[name] = _read_npy(raw, f"The array '{_show(name)}' in this .npz file")
+            label = LoadText("label_npz_array", "The array '{name}' in this .npz file",
+                             {"name": _show(name)})
+            arrays[name] = _read_npy(raw, label)
     return arrays
 
 
 def _read_single_npy(data: bytes, stem: str) -> dict[str, np.ndarray]:
-    return {stem: _read_npy(data, "This .npy file")}
+    return {stem: _read_npy(data, LoadText("label_npy", "This .npy file", {}))}
 
 
 # --- text ----------------------------------------------------------------------------
@@ -464,13 +536,14 @@ def _decode_text(data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
-        raise TensorLoadError(f"Line {line} of this file is not valid UTF-8 text. Save the "
-                              "file as UTF-8 plain text (\"CSV UTF-8\" in spreadsheet "
-                              "programs), or upload a .npy file.") from None
+        raise TensorLoadError("text_not_utf8", "Line {line} of this file is not valid UTF-8 "
+                              "text. Save the file as UTF-8 plain text (\"CSV UTF-8\" in "
+                              "spreadsheet programs), or upload a .npy file.",
+                              line=str(line)) from None
     if "\x00" in text:
-        raise TensorLoadError("This file contains NUL bytes, so it is not plain text (it may "
-                              "be binary or UTF-16). Save the numbers as a UTF-8 CSV file, or "
-                              "upload a .npy file.")
+        raise TensorLoadError("text_nul_bytes", "This file contains NUL bytes, so it is not "
+                              "plain text (it may be binary or UTF-16). Save the numbers as a "
+                              "UTF-8 CSV file, or upload a .npy file.")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -501,23 +574,35 @@ def _is_number(token: str) -> bool:
     return "_" not in token
 
 
-def _row_problem(fields: list[str], expected: int, delimiter: str | None) -> str | None:
-    """What is wrong with one data row, or None."""
+def _row_problem(fields: list[str], expected: int, delimiter: str | None,
+                 line: str) -> TensorLoadError | None:
+    """What is wrong with data row number ``line``, or None."""
     if len(fields) != expected:
-        return (f"has {len(fields)} values but the first row of numbers has {expected}. "
-                "Every row "
-                "needs the same number of values.")
+        return TensorLoadError("text_row_length", "Line {line}: has {count} values but the "
+                               "first row of numbers has {expected}. Every row needs the same "
+                               "number of values.", line=line, count=str(len(fields)),
+                               expected=str(expected))
     for column, token in enumerate(fields, start=1):
         if not token:
-            return f"column {column} is empty. Every row needs a number in every column."
+            return TensorLoadError("text_empty_field", "Line {line}: column {column} is "
+                                   "empty. Every row needs a number in every column.",
+                                   line=line, column=str(column))
+        if not _is_number(token) and "," in token and delimiter:
+            return TensorLoadError("text_decimal_comma", "Line {line}: column {column} holds "
+                                   "'{token}', which is not a number. Below the header only "
+                                   "numbers (and nan, inf, -inf) are allowed. Use a dot as "
+                                   "the decimal mark.",
+                                   line=line, column=str(column), token=_show(token))
         if not _is_number(token):
-            hint = (" Use a dot as the decimal mark." if "," in token and delimiter else "")
-            return (f"column {column} holds '{_show(token)}', which is not a number. Below "
-                    f"the header only numbers (and nan, inf, -inf) are allowed.{hint}")
+            return TensorLoadError("text_not_a_number", "Line {line}: column {column} holds "
+                                   "'{token}', which is not a number. Below the header only "
+                                   "numbers (and nan, inf, -inf) are allowed.",
+                                   line=line, column=str(column), token=_show(token))
     return None
 
 
-def _text_error(text: str, delimiter: str | None, header: bool, expected: int) -> str:
+def _text_error(text: str, delimiter: str | None, header: bool,
+                expected: int) -> TensorLoadError:
     """The first bad row of a text table, found slowly: only used once numpy failed."""
     seen_header = not header
     for number, line in enumerate(text.split("\n"), start=1):
@@ -527,11 +612,12 @@ def _text_error(text: str, delimiter: str | None, header: bool, expected: int) -
         if not seen_header:
             seen_header = True
             continue
-        problem = _row_problem(_split(line, delimiter), expected, delimiter)
+        problem = _row_problem(_split(line, delimiter), expected, delimiter, str(number))
         if problem:
-            return f"Line {number}: {problem}"
-    return ("The numbers in this file could not be read. Check that every row holds only "
-            "numbers separated by commas, semicolons, tabs or spaces.")
+            return problem
+    return TensorLoadError("text_unreadable", "The numbers in this file could not be read. "
+                           "Check that every row holds only numbers separated by commas, "
+                           "semicolons, tabs or spaces.")
 
 
 def _read_text(data: bytes, stem: str) -> dict[str, np.ndarray]:
@@ -541,14 +627,15 @@ def _read_text(data: bytes, stem: str) -> dict[str, np.ndarray]:
     lines = numbers.split("\n", 2)
     first = lines[0]
     if not first:
-        raise TensorLoadError("This file contains no numbers (only blank or '#' comment "
-                              "lines). Put one row of numbers on each line.")
+        raise TensorLoadError("text_no_numbers", "This file contains no numbers (only blank "
+                              "or '#' comment lines). Put one row of numbers on each line.")
     delimiter = _delimiter(first)
     # Empty fields do not make a header: "1,,2" is a broken data row, reported as such.
     header = any(token and not _is_number(token) for token in _split(first, delimiter))
     row = lines[1] if header and len(lines) > 1 else ("" if header else first)
     if not row:
-        raise TensorLoadError("This file has a header line but no rows of numbers below it.")
+        raise TensorLoadError("text_header_only", "This file has a header line but no rows of "
+                              "numbers below it.")
     columns = len(_split(row, delimiter))
     max_rows = MAX_ELEMENTS // columns + 1
     try:
@@ -556,10 +643,11 @@ def _read_text(data: bytes, stem: str) -> dict[str, np.ndarray]:
                            delimiter=delimiter, comments=None, skiprows=int(header),
                            max_rows=max_rows, ndmin=2)
     except ValueError:
-        raise TensorLoadError(_text_error(text, delimiter, header, columns)) from None
+        raise _text_error(text, delimiter, header, columns) from None
     if table.size > MAX_ELEMENTS:
-        raise TensorLoadError(f"This file has more than {MAX_ELEMENTS:,} numbers, the lab's "
-                              "limit per tensor. Upload a smaller slice of it.")
+        raise TensorLoadError("text_too_many_values", "This file has more than {limit} "
+                              "numbers, the lab's limit per tensor. Upload a smaller slice of "
+                              "it.", limit=f"{MAX_ELEMENTS:,}")
     if 1 in table.shape:
         table = table.reshape(-1)
     return {stem: table}
@@ -580,8 +668,9 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
     result = {}
     for key, value in pairs:
         if key in result:
-            raise TensorLoadError(f"The safetensors header lists '{_show(key)}' twice; a valid "
-                                  "file names each entry once.")
+            raise TensorLoadError("safetensors_duplicate_name", "The safetensors header lists "
+                                  "'{name}' twice; a valid file names each entry once.",
+                                  name=_show(key))
         result[key] = value
     return result
 
@@ -589,19 +678,24 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
 def _safetensors_header(data: bytes) -> tuple[dict, int]:
     """The parsed JSON header and the offset where the data buffer starts."""
     if len(data) < _LENGTH_FIELD.size + _MIN_SAFETENSORS_HEADER:
-        raise TensorLoadError(f"This file is only {len(data)} bytes long, too short to be a "
-                              "safetensors file. Save it with safetensors.torch.save_file(...).")
+        raise TensorLoadError("safetensors_too_short", "This file is only {size} bytes long, "
+                              "too short to be a safetensors file. Save it with "
+                              "safetensors.torch.save_file(...).", size=str(len(data)))
     (length,) = _LENGTH_FIELD.unpack_from(data)
     available = len(data) - _LENGTH_FIELD.size
     if length < _MIN_SAFETENSORS_HEADER or length > MAX_SAFETENSORS_HEADER_BYTES:
-        raise TensorLoadError(f"This safetensors file declares a header of {length:,} bytes, "
-                              f"which is impossible (it must be {_MIN_SAFETENSORS_HEADER} to "
-                              f"{MAX_SAFETENSORS_HEADER_BYTES:,} bytes). The file is damaged "
-                              "or not a safetensors file.")
+        raise TensorLoadError("safetensors_header_size", "This safetensors file declares a "
+                              "header of {length} bytes, which is impossible (it must be "
+                              "{low} to {high} bytes). The file is damaged or not a "
+                              "safetensors file.", length=f"{length:,}",
+                              low=str(_MIN_SAFETENSORS_HEADER),
+                              high=f"{MAX_SAFETENSORS_HEADER_BYTES:,}")
     if length > available:
-        raise TensorLoadError(f"This safetensors header is inconsistent with the file size: "
-                              f"it says the header is {length:,} bytes long, but only "
-                              f"{available:,} bytes follow. The file is truncated or damaged.")
+        raise TensorLoadError("safetensors_header_truncated", "This safetensors header is "
+                              "inconsistent with the file size: it says the header is "
+                              "{length} bytes long, but only {available} bytes follow. The "
+                              "file is truncated or damaged.",
+                              length=f"{length:,}", available=f"{available:,}")
     try:
         header = json.loads(data[_LENGTH_FIELD.size:_LENGTH_FIELD.size + length]
                             .decode("utf-8"), object_pairs_hook=_unique_keys)
@@ -610,9 +704,9 @@ def _safetensors_header(data: bytes) -> tuple[dict, int]:
     except (ValueError, RecursionError):
         header = None
     if not isinstance(header, dict):
-        raise TensorLoadError("The header of this safetensors file is not a valid JSON "
-                              "object, so the file cannot be read. Save it again with "
-                              "safetensors.torch.save_file(...).")
+        raise TensorLoadError("safetensors_header_not_json", "The header of this safetensors "
+                              "file is not a valid JSON object, so the file cannot be read. "
+                              "Save it again with safetensors.torch.save_file(...).")
     return header, _LENGTH_FIELD.size + length
 
 
@@ -620,36 +714,48 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _tensor_label(name: str) -> LoadText:
+    return LoadText("label_tensor", "The tensor '{name}'", {"name": _show(name)})
+
+
 def _safetensors_entry(name: str, entry, buffer_len: int) -> _TensorEntry:
     """One header entry, fully checked against the data buffer's length."""
-    label = f"The tensor '{_show(name)}'"
+    shown = _show(name)
     if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
-        raise TensorLoadError(f"{label} in the safetensors header must have exactly the keys "
-                              f"dtype, shape and data_offsets. {_RESAVE}")
+        raise TensorLoadError("safetensors_entry_keys", "The tensor '{name}' in the "
+                              "safetensors header must have exactly the keys dtype, shape and "
+                              "data_offsets. " + _RESAVE, name=shown)
     dtype = _SAFETENSORS_DTYPES.get(entry["dtype"]) if isinstance(entry["dtype"], str) else None
     if dtype is None:
-        supported = ", ".join(_SAFETENSORS_DTYPES)
-        raise TensorLoadError(f"{label} has the data type '{_show(str(entry['dtype']))}', which "
-                              f"the lab does not read. Supported: {supported}.")
+        raise TensorLoadError("safetensors_dtype", "The tensor '{name}' has the data type "
+                              "'{dtype}', which the lab does not read. Supported: "
+                              "{supported}.", name=shown, dtype=_show(str(entry["dtype"])),
+                              supported=", ".join(_SAFETENSORS_DTYPES))
     shape, offsets = entry["shape"], entry["data_offsets"]
     if not isinstance(shape, list) or not all(_is_int(d) for d in shape):
-        raise TensorLoadError(f"{label} has an invalid shape in the safetensors header; it "
-                              f"must be a list of whole numbers. {_RESAVE}")
-    count = _check_tensor_shape(tuple(shape), label)
+        raise TensorLoadError("safetensors_shape", "The tensor '{name}' has an invalid shape "
+                              "in the safetensors header; it must be a list of whole numbers. "
+                              + _RESAVE, name=shown)
+    count = _check_tensor_shape(tuple(shape), _tensor_label(name))
     if (not isinstance(offsets, list) or len(offsets) != 2 or not all(map(_is_int, offsets))
             or not 0 <= offsets[0] <= offsets[1]):
-        raise TensorLoadError(f"{label} has invalid data_offsets in the safetensors header; "
-                              f"they must be [begin, end] with 0 <= begin <= end. {_RESAVE}")
+        raise TensorLoadError("safetensors_offsets", "The tensor '{name}' has invalid "
+                              "data_offsets in the safetensors header; they must be [begin, "
+                              "end] with 0 <= begin <= end. " + _RESAVE, name=shown)
     begin, end = offsets
     if end > buffer_len:
-        raise TensorLoadError(f"{label} says its data runs to byte {end:,}, but the data "
-                              f"section is only {buffer_len:,} bytes long: the header is "
-                              "inconsistent with the file size. The file is truncated or "
-                              "damaged.")
+        raise TensorLoadError("safetensors_offsets_past_end", "The tensor '{name}' says its "
+                              "data runs to byte {end}, but the data section is only {size} "
+                              "bytes long: the header is inconsistent with the file size. The "
+                              "file is truncated or damaged.",
+                              name=shown, end=f"{end:,}", size=f"{buffer_len:,}")
     if end - begin != count * dtype.itemsize:
-        raise TensorLoadError(f"{label} has shape {shape} of {entry['dtype']} "
-                              f"({count * dtype.itemsize:,} bytes), but its data_offsets cover "
-                              f"{end - begin:,} bytes. The header is inconsistent. {_RESAVE}")
+        raise TensorLoadError("safetensors_size_mismatch", "The tensor '{name}' has shape "
+                              "{shape} of {dtype} ({expected} bytes), but its data_offsets "
+                              "cover {actual} bytes. The header is inconsistent. " + _RESAVE,
+                              name=shown, shape=str(shape), dtype=entry["dtype"],
+                              expected=f"{count * dtype.itemsize:,}",
+                              actual=f"{end - begin:,}")
     return _TensorEntry(name, dtype, tuple(shape), begin, end)
 
 
@@ -658,21 +764,24 @@ def _safetensors_entries(header: dict, buffer_len: int) -> list[_TensorEntry]:
     metadata = header.get("__metadata__", {})
     if not isinstance(metadata, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
-        raise TensorLoadError("The __metadata__ of this safetensors file must map text to "
-                              f"text. {_RESAVE}")
+        raise TensorLoadError("safetensors_metadata", "The __metadata__ of this safetensors "
+                              "file must map text to text. " + _RESAVE)
     items = [(name, entry) for name, entry in header.items() if name != "__metadata__"]
     if not items:
-        raise TensorLoadError("This safetensors file contains no tensors.")
+        raise TensorLoadError("safetensors_empty", "This safetensors file contains no "
+                              "tensors.")
     if len(items) > MAX_TENSORS_PER_FILE:
-        raise TensorLoadError(f"This safetensors file holds {len(items):,} tensors, more than "
-                              f"the lab's limit of {MAX_TENSORS_PER_FILE:,}.")
+        raise TensorLoadError("safetensors_too_many", "This safetensors file holds {count} "
+                              "tensors, more than the lab's limit of {limit}.",
+                              count=f"{len(items):,}", limit=f"{MAX_TENSORS_PER_FILE:,}")
     entries = [_safetensors_entry(name, entry, buffer_len) for name, entry in items]
     by_start = sorted(entries, key=lambda e: e.begin)
     for before, after in zip(by_start, by_start[1:], strict=False):
         if after.begin < before.end:
-            raise TensorLoadError(f"The tensors '{_show(before.name)}' and '{_show(after.name)}'"
-                                  " overlap in this safetensors file (their data_offsets share "
-                                  f"bytes), which a valid file never does. {_RESAVE}")
+            raise TensorLoadError("safetensors_overlap", "The tensors '{first}' and "
+                                  "'{second}' overlap in this safetensors file (their "
+                                  "data_offsets share bytes), which a valid file never does. "
+                                  + _RESAVE, first=_show(before.name), second=_show(after.name))
     return entries
 
 
@@ -685,8 +794,7 @@ def _read_safetensors(data: bytes, stem: str) -> dict[str, np.ndarray]:
         # File data is little-endian; ml_dtypes types exist only in native order.
         stored = entry.dtype if entry.dtype in _ML_FLOATS else entry.dtype.newbyteorder("<")
         flat = np.frombuffer(data, dtype=stored, count=count, offset=start + entry.begin)
-        arrays[entry.name] = _to_float(flat.reshape(entry.shape),
-                                       f"The tensor '{_show(entry.name)}'")
+        arrays[entry.name] = _to_float(flat.reshape(entry.shape), _tensor_label(entry.name))
     return arrays
 
 
@@ -711,16 +819,19 @@ def _check_extension(base: str, extension: str) -> None:
     accepted = ", ".join(ACCEPTED_EXTENSIONS)
     if extension in PICKLE_EXTENSIONS:
         raise TensorLoadError(
-            f"'{_show(base, 60)}' is a {extension} file. Files like this are Python pickles, "
-            "and opening a pickle can run arbitrary code on the server, so the lab never opens "
-            "them. Save your tensors with safetensors.torch.save_file(...) or numpy.save(...) "
-            f"and upload that file instead ({accepted}).")
+            "pickle_file", "'{name}' is a {extension} file. Files like this are Python "
+            "pickles, and opening a pickle can run arbitrary code on the server, so the lab "
+            "never opens them. Save your tensors with safetensors.torch.save_file(...) or "
+            "numpy.save(...) and upload that file instead ({accepted}).",
+            name=_show(base, 60), extension=extension, accepted=accepted)
     if not extension:
-        raise TensorLoadError(f"The file name '{_show(base, 60)}' has no extension, so the lab "
-                              f"cannot tell its format. Accepted: {accepted}.")
+        raise TensorLoadError("no_extension", "The file name '{name}' has no extension, so "
+                              "the lab cannot tell its format. Accepted: {accepted}.",
+                              name=_show(base, 60), accepted=accepted)
     if extension not in ACCEPTED_EXTENSIONS:
-        raise TensorLoadError(f"Files ending in '{_show(extension)}' are not supported. "
-                              f"Accepted: {accepted}.")
+        raise TensorLoadError("unsupported_extension", "Files ending in '{extension}' are not "
+                              "supported. Accepted: {accepted}.",
+                              extension=_show(extension), accepted=accepted)
 
 
 def load_tensors(data: bytes, filename: str) -> dict[str, np.ndarray]:
@@ -739,7 +850,8 @@ def load_tensors(data: bytes, filename: str) -> dict[str, np.ndarray]:
     Returns fresh C-ordered arrays: float32 and float64 kept, every other numeric type
     (float16, bfloat16, float8, ints) as float32; text tables as float64, shape
     (rows, cols), or (n,) for one row or one column. NaN and Inf are kept.
-    Raises TensorLoadError (a ValueError) with a message meant for students.
+    Raises TensorLoadError (a ValueError) with a message meant for students, and a code
+    and params to translate it.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"data must be bytes, bytearray or memoryview, got {type(data).__name__}")
@@ -749,11 +861,12 @@ def load_tensors(data: bytes, filename: str) -> dict[str, np.ndarray]:
     _check_extension(base, extension)
     raw = data.tobytes() if isinstance(data, memoryview) else bytes(data)
     if not raw:
-        raise TensorLoadError("The file is empty (0 bytes). Upload a file that contains "
-                              "your tensor.")
+        raise TensorLoadError("empty_file", "The file is empty (0 bytes). Upload a file that "
+                              "contains your tensor.")
     if len(raw) > MAX_UPLOAD_BYTES:
-        raise TensorLoadError(f"The file is {_mb(len(raw))}, more than the lab's limit of "
-                              f"{_mb(MAX_UPLOAD_BYTES)}. Upload a smaller slice of the tensor.")
+        raise TensorLoadError("file_too_large", "The file is {size}, more than the lab's "
+                              "limit of {limit}. Upload a smaller slice of the tensor.",
+                              size=_mb(len(raw)), limit=_mb(MAX_UPLOAD_BYTES))
     return _READERS[extension](raw, stem or _DEFAULT_NAME)
 
 

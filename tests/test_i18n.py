@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import quantlib as ql
+from tests.quantlib.test_tensor_errors_i18n import source_texts
 from ui import controls, nav, workspace
 from ui.i18n import LANGUAGES, catalogue
 
@@ -41,6 +42,7 @@ def dynamic_keys() -> set[str]:
                   "error"),
         "ws.nan": ql.NONFINITE_POLICIES, "ws.source": workspace.SOURCES,
         "gpu": ("consumer", "datacenter"),
+        "load": source_texts(),  # the codes of ql.TensorLoadError and its labels
     }
     return {f"{prefix}.{name}" for prefix, names in fam.items() for name in names}
 

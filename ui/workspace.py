@@ -15,9 +15,10 @@ import numpy as np
 import streamlit as st
 
 import quantlib as ql
+from quantlib.tensors import LoadText
 
 from . import fmt
-from .i18n import t
+from .i18n import DEFAULT_LANGUAGE, catalogue, t
 from .urlstate import choice
 
 SOURCES = ("generate", "preset", "upload")
@@ -138,6 +139,21 @@ def _preset_spec() -> tuple[np.ndarray, str, str]:
     return _read_only(ql.seed_tensor(name)), f"preset:{name}", t(f"preset.tensor.{name}")
 
 
+def _load_text(code: str, params: dict, english: str) -> str:
+    """A message of ``ql.load_tensors`` in the current language; English if it has no key."""
+    key = f"load.{code}"
+    if key not in catalogue(DEFAULT_LANGUAGE):
+        return english
+    return t(key, **{name: _load_text(v.code, v.params, str(v)) if isinstance(v, LoadText) else v
+                     for name, v in params.items()})
+
+
+def _upload_error_text(failure: dict) -> str:
+    """The message for a refused upload, translated now: the language may have changed."""
+    return t("ws.upload_failed", name=failure["name"],
+             reason=_load_text(failure["code"], failure["params"], failure["message"]))
+
+
 def _upload_spec() -> tuple[np.ndarray, str, str] | None:
     st.caption(t("ws.upload_help", types=", ".join(ql.ACCEPTED_EXTENSIONS),
                  mb=ql.MAX_UPLOAD_BYTES // 2**20, elements=f"{ql.MAX_ELEMENTS:,}"))
@@ -150,16 +166,17 @@ def _upload_spec() -> tuple[np.ndarray, str, str] | None:
             with st.spinner(t("ws.reading", name=file.name)):
                 arrays = _uploaded(sha, file.name, data)
         except ql.TensorLoadError as err:
-            st.session_state[_UPLOAD_ERROR] = t("ws.upload_failed", name=file.name,
-                                                reason=str(err))
+            st.session_state[_UPLOAD_ERROR] = {"name": file.name, "code": err.code,
+                                               "params": err.params, "message": str(err)}
         else:
             st.session_state[_UPLOAD] = {"sha": sha, "name": file.name, "arrays": arrays}
             st.session_state.pop(_UPLOAD_ERROR, None)
     if st.session_state.get(_UPLOAD_ERROR):
-        st.error(st.session_state[_UPLOAD_ERROR], icon=":material/error:")
+        st.error(_upload_error_text(st.session_state[_UPLOAD_ERROR]), icon=":material/error:")
     upload = st.session_state.get(_UPLOAD)
     if upload is None:
-        st.info(t("ws.upload_none"))
+        if not st.session_state.get(_UPLOAD_ERROR):
+            st.info(t("ws.upload_none"))
         return None
     names = list(upload["arrays"])
     name = st.selectbox(t("ws.array"), names, key="ws_array") if len(names) > 1 else names[0]

@@ -123,7 +123,9 @@ with left:
     st.caption(summary)
 with right:
     st.subheader(t("u.heat.title"))
-    summary = t("u.heat.summary", half=fmt.num(half), clipped=fmt.pct(m["clipped_fraction"]))
+    summary = " ".join((
+        t("u.heat.summary", half=fmt.num(half), clipped=fmt.pct(m["clipped_fraction"])),
+        t("u.heat.colour") if report.error_points is None else t("u.heat.points")))
     st.plotly_chart(charts.error_vs_x(report.heat_counts, report.heat_x_edges,
                                       report.heat_error_edges, half if per_tensor else None,
                                       clip if per_tensor else None, report.error_points),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import numpy as np
@@ -21,11 +22,9 @@ def settle(page) -> None:
     """Wait until Streamlit has finished the current run and drawn its charts."""
     app = "[data-testid='stApp']"
     page.wait_for_selector(app)
-    try:  # a run that an action triggered may take a moment to start
+    with contextlib.suppress(PlaywrightTimeout):  # a triggered run may take a moment to start
         page.wait_for_selector(f"{app}:not([data-test-script-state='notRunning'])",
                                timeout=1_500)
-    except PlaywrightTimeout:
-        pass
     page.wait_for_selector(f"{app}[data-test-script-state='notRunning']", timeout=60_000)
     # Plotly's component loads lazily, after the run has ended: every built page has at
     # least one chart, so wait for one, then for every chart container to hold a plot.
