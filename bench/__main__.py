@@ -26,21 +26,23 @@ BUDGETS = {"quant_dequant_over_copy": 4.0, "page_rerun_s_1M": 0.5, "page_rerun_s
            "chart_payload_kb": 300.0}
 
 
-def best_of(fn, repeats: int) -> float:
-    """The fastest of ``repeats`` timings: the least disturbed by other load."""
-    times = []
+def best_of(fns, repeats: int) -> list[float]:
+    """The fastest of ``repeats`` timings of each function, taken in turns, so that a
+    burst of other load on the machine disturbs every function alike."""
+    times = [[] for _ in fns]
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for fn, bucket in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - start)
+    return [min(bucket) for bucket in times]
 
 
 def bench_quantize(repeats: int) -> dict:
     x = ql.generate("normal", (QUANT_SIZE,), seed=0)
     qp = ql.choose_qparams(x, bits=8)
-    copy_s = best_of(x.copy, repeats)
-    quant_s = best_of(lambda: ql.dequantize(ql.quantize(x, qp), qp), repeats)
+    copy_s, quant_s = best_of([x.copy, lambda: ql.dequantize(ql.quantize(x, qp), qp)],
+                              max(repeats, 9))
     return {"elements": QUANT_SIZE, "copy_s": copy_s, "quant_dequant_s": quant_s,
             "quant_dequant_over_copy": quant_s / copy_s}
 

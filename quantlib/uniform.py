@@ -247,17 +247,20 @@ def dequantize(q, qparams: QParams) -> np.ndarray:
         return np.ascontiguousarray(gran.rows_to_tensor(rows.astype(np.float32), q.shape,
                                                         *layout))
     out = np.empty(q.shape, dtype=np.float32)
-    scale, zero = np.float64(qparams.scale), np.float64(qparams.zero_point)
+    scale = np.float64(qparams.scale)
     flat_q, flat_out = q.reshape(-1), out.reshape(-1)
-    work = np.empty(min(flat_q.size, _BLOCK), dtype=np.float64)
+    # q - z is a small integer, exact in float32; the product is formed in float64 and
+    # rounded once on the way into the float32 output.
+    steps = np.empty(min(flat_q.size, _BLOCK), dtype=np.float64 if saturate else np.float32)
     for start in range(0, flat_q.size, _BLOCK):
         part = slice(start, start + _BLOCK)
-        tmp = work[: flat_out[part].size]
-        np.subtract(flat_q[part], zero, out=tmp, dtype=np.float64)
-        tmp *= scale
+        tmp = steps[: flat_out[part].size]
+        np.subtract(flat_q[part], steps.dtype.type(qparams.zero_point), out=tmp)
         if saturate:
-            np.clip(tmp, _F32.min, _F32.max, out=tmp)
-        flat_out[part] = tmp
+            tmp *= scale
+            np.clip(tmp, _F32.min, _F32.max, out=flat_out[part], casting="unsafe")
+        else:
+            np.multiply(tmp, scale, out=flat_out[part], dtype=np.float64, casting="unsafe")
     return out
 
 
