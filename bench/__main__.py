@@ -42,7 +42,7 @@ def bench_quantize(repeats: int) -> dict:
     x = ql.generate("normal", (QUANT_SIZE,), seed=0)
     qp = ql.choose_qparams(x, bits=8)
     copy_s, quant_s = best_of([x.copy, lambda: ql.dequantize(ql.quantize(x, qp), qp)],
-                              max(repeats, 9))
+                              repeats)
     return {"elements": QUANT_SIZE, "copy_s": copy_s, "quant_dequant_s": quant_s,
             "quant_dequant_over_copy": quant_s / copy_s}
 
@@ -77,7 +77,7 @@ def bench_page(shape: tuple[int, int], reruns: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--reruns", type=int, default=5)
     args = parser.parse_args()
     quant = bench_quantize(args.repeats)

@@ -41,6 +41,7 @@ from .uniform import (
     ROUNDING_MODES,
     dequantize,
     fake_quantize,
+    level_bounds,
     levels,
     param_pair,
     qparams_at,
@@ -60,5 +61,5 @@ __all__ = [
     "storage_dtype", "summarize", "NONFINITE_POLICIES", "SEED_EXAMPLES", "SEED_TENSORS",
     "SeedExample", "UniformReport", "clean_nonfinite", "qparams_at", "seed_tensor",
     "uniform_report", "BYTES_PER_GB", "MODEL_SIZES", "STORAGE_FORMATS", "block_bits",
-    "memory_gb", "memory_table",
+    "memory_gb", "memory_table", "level_bounds",
 ]

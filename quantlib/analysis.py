@@ -19,6 +19,7 @@ from .qtypes import QParams
 from .uniform import (
     as_float_array,
     dequantize,
+    level_bounds,
     levels,
     qparams_at,
     qparams_from_range,
@@ -108,13 +109,15 @@ def uniform_report(x, *, bits: int = 8, symmetric: bool = False, signed: bool = 
     # the error charts and the metrics cover the whole tensor.
     part, part_hat = (x, x_hat) if index is None else (
         gran.select(v, qp.granularity, qp.axis, qp.group_size, index) for v in (x, x_hat))
-    level_lo, level_hi = (fq.qmin - fq.zero_point) * fq.scale, (fq.qmax - fq.zero_point) * fq.scale
+    level_lo, level_hi = (float(b) for b in level_bounds(fq))
     display = binning.padded_range(min(float(part.min()), level_lo),
                                    max(float(part.max()), level_hi), margin=DISPLAY_MARGIN)
     whole = binning.padded_range(float(x.min()), float(x.max()), margin=DISPLAY_MARGIN)
     error_range = binning.padded_range(-float(np.abs(error).max()), float(np.abs(error).max()),
                                        margin=DISPLAY_MARGIN)
-    grid = np.linspace(*display, STAIRCASE_POINTS).astype(x.dtype)
+    finite = np.finfo(x.dtype)  # the staircase is drawn in x's dtype: stay inside its range
+    grid = np.linspace(max(display[0], float(finite.min)), min(display[1], float(finite.max)),
+                       STAIRCASE_POINTS).astype(x.dtype)
     stair_q = quantize(grid, fq, rounding=rounding, seed=seed)
     n_levels = fq.qmax - fq.qmin + 1
     focus_range = _focus_range(part, method, manual_range, symmetric, bits, options)
@@ -134,7 +137,7 @@ def uniform_report(x, *, bits: int = 8, symmetric: bool = False, signed: bool = 
         heat_counts=binning.histogram2d(x, error, HEAT_BINS, whole, error_range),
         heat_x_edges=binning.edges(*whole, HEAT_BINS[0]),
         heat_error_edges=binning.edges(*error_range, HEAT_BINS[1]),
-        error_points=(np.stack([x.reshape(-1), error.reshape(-1)]).astype(np.float64)
+        error_points=(np.stack([x.reshape(-1), error.reshape(-1)]).astype(x.dtype)
                       if x.size <= MAX_ERROR_POINTS else None),
         table=step_table(x, qp, rounding=rounding, seed=seed, count=table_rows),
         scale_min=float(np.min(qp.scale)), scale_max=float(np.max(qp.scale)),

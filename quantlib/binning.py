@@ -16,8 +16,11 @@ _BLOCK = 1 << 16
 _DEGENERATE_HALF_WIDTH = 0.5
 _DEGENERATE_RELATIVE = 0.05
 _F64_MAX = float(np.finfo(np.float64).max)
-# Bin factors and values between these are safe in float32 arithmetic.
-_F32_SAFE = (1e-30, 1e30)
+_F32 = np.finfo(np.float32)
+# Bin factors and values between these are safe in float32 arithmetic (far from
+# underflow and overflow), and a bin must be this many float32 ulps wide.
+_F32_SAFE = (float(_F32.tiny) * 2**24, float(_F32.max) / 2**24)
+_F32_ULPS_PER_BIN = 64
 
 
 def padded_range(lo: float, hi: float, *, margin: float = 0.0) -> tuple[float, float]:
@@ -35,6 +38,8 @@ def padded_range(lo: float, hi: float, *, margin: float = 0.0) -> tuple[float, f
     lo, hi = float(lo), float(hi)
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo > hi:
         raise ValueError(f"need a finite range with lo <= hi, got [{lo}, {hi}]")
+    if not margin >= 0:
+        raise ValueError(f"margin must be a number >= 0, got {margin!r}")
     if hi == lo:
         pad = max(abs(lo) * margin, _DEGENERATE_HALF_WIDTH)
         if lo - pad == lo:  # 0.5 is below the spacing of floats this large
@@ -42,6 +47,27 @@ def padded_range(lo: float, hi: float, *, margin: float = 0.0) -> tuple[float, f
     else:
         pad = hi * margin - lo * margin  # (hi - lo) * margin without overflowing
     return max(lo - pad, -_F64_MAX), min(hi + pad, _F64_MAX)
+
+
+def _inward_bounds(lo: float, hi: float, dtype: np.dtype) -> tuple:
+    """[lo, hi] rounded inward to numbers of ``dtype``, so that comparing values of that
+    dtype with them is exact (numpy compares float32 data in float32)."""
+    if dtype.kind != "f" or dtype.itemsize >= 8:
+        return lo, hi
+    info = np.finfo(dtype)
+    inf = dtype.type(np.inf)
+    with np.errstate(over="ignore"):
+        low, high = dtype.type(lo), dtype.type(hi)
+    if float(low) < lo:
+        low = np.nextafter(low, inf)
+    if float(high) > hi:
+        high = np.nextafter(high, -inf)
+    # Beyond the dtype's range the cast gives +-inf: no finite value lies out there.
+    if lo < float(info.min):
+        low = info.min
+    if hi > float(info.max):
+        high = info.max
+    return low, high
 
 
 def _bin_index(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
@@ -55,13 +81,16 @@ def _bin_index(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarra
     if not (np.isfinite(span) and np.isfinite(bins / span)):
         # Scale by a power of two (exact) so that the arithmetic stays finite.
         shift = -math.frexp(max(abs(lo), abs(hi)) if not np.isfinite(span) else span)[1]
-    inside = (values >= lo) & (values <= hi)
+    low, high = _inward_bounds(lo, hi, values.dtype)
+    inside = (values >= low) & (values <= high)
     lo, hi = math.ldexp(lo, shift), math.ldexp(hi, shift)
     factor = bins / (hi - lo)
+    extent = max(abs(lo), abs(hi))
     # float32 is plenty to pick a display bin and halves the memory traffic, as long as
-    # the numbers stay well inside float32's normal range.
+    # the numbers stay well inside float32's normal range and a bin spans many ulps.
     small = (values.dtype.itemsize <= 4 and shift == 0 and _F32_SAFE[0] < factor < _F32_SAFE[1]
-             and max(abs(lo), abs(hi)) < _F32_SAFE[1])
+             and extent < _F32_SAFE[1]
+             and (hi - lo) > _F32_ULPS_PER_BIN * bins * extent * float(_F32.eps))
     dtype = np.float32 if small else np.float64
     v = values.astype(dtype, copy=False)
     if shift:

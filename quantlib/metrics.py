@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import granularity as gran
@@ -17,12 +19,16 @@ BILLION = 10**9
 _BLOCK = 1 << 18
 
 
-def _sums(x: np.ndarray, x_hat: np.ndarray) -> dict[str, float]:
+def _sums(x: np.ndarray, x_hat: np.ndarray, shift: int = 0) -> dict[str, float]:
+    """Sums of squares and products, of both tensors scaled by 2**shift."""
     acc = dict.fromkeys(("sq", "abs", "max", "xx", "hh", "xh"), 0.0)
     fx, fh = x.reshape(-1), x_hat.reshape(-1)
     for start in range(0, fx.size, _BLOCK):
         a = fx[start:start + _BLOCK].astype(np.float64)
         b = fh[start:start + _BLOCK].astype(np.float64)
+        if shift:
+            np.ldexp(a, shift, out=a)
+            np.ldexp(b, shift, out=b)
         err = b - a
         acc["sq"] += float(err @ err)
         np.abs(err, out=err)
@@ -32,6 +38,14 @@ def _sums(x: np.ndarray, x_hat: np.ndarray) -> dict[str, float]:
         acc["hh"] += float(b @ b)
         acc["xh"] += float(a @ b)
     return acc
+
+
+def _unscale(value: float, shift: int) -> float:
+    """``value / 2**shift``, or inf when that is beyond float64."""
+    try:
+        return math.ldexp(value, -shift)
+    except OverflowError:
+        return math.inf
 
 
 def clipped_fraction(x, qparams: QParams) -> float:
@@ -86,6 +100,7 @@ def metrics(x, x_hat, qparams: QParams | None = None) -> dict[str, float]:
         raise ValueError(f"x and x_hat must have the same shape, got {x.shape} and {x_hat.shape}")
     if x.size == 0:
         raise ValueError("metrics need at least one value, got an empty tensor")
+    shift = 0
     with np.errstate(over="ignore", invalid="ignore"):
         s = _sums(x, x_hat)
     if not all(np.isfinite(v) for v in s.values()):
@@ -93,13 +108,19 @@ def metrics(x, x_hat, qparams: QParams | None = None) -> dict[str, float]:
             if not np.isfinite(arr).all():
                 raise ValueError(f"{name} contains NaN or Inf, so the error metrics are "
                                  "undefined; drop or replace those values first")
+        # Finite but huge (|x| above ~1e154): the squares overflow, so sum values scaled
+        # by a power of two (exact); SQNR and cosine do not depend on the scale.
+        shift = -math.frexp(max(float(np.abs(x).max()), float(np.abs(x_hat).max())))[1]
+        s = _sums(x, x_hat, shift)
     n = x.size
     with np.errstate(divide="ignore", invalid="ignore"):
         sqnr = 10 * np.log10(np.float64(s["xx"]) / np.float64(s["sq"]))
-    norms = np.sqrt(s["xx"] * s["hh"])
+    norms = math.sqrt(s["xx"]) * math.sqrt(s["hh"])
     cosine = s["xh"] / norms if norms > 0 else (1.0 if s["sq"] == 0 else 0.0)
+    cosine = min(max(cosine, -1.0), 1.0)  # rounding can step a hair past +-1
     out = {
-        "mse": s["sq"] / n, "mae": s["abs"] / n, "max_abs_error": s["max"],
+        "mse": _unscale(s["sq"] / n, 2 * shift), "mae": _unscale(s["abs"] / n, shift),
+        "max_abs_error": _unscale(s["max"], shift),
         "sqnr_db": float(np.inf if s["sq"] == 0 else sqnr), "cosine": float(cosine),
         "clipped_fraction": np.nan, "bits_per_value": np.nan,
         "bytes_before": n * FLOAT32_BITS / BITS_PER_BYTE, "bytes_after": np.nan,

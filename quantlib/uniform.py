@@ -147,11 +147,49 @@ def _stochastic(y: np.ndarray, noise: np.ndarray) -> np.ndarray:
     return np.add(whole, up, out=y)
 
 
-def _work_dtype(dtype: np.dtype, scale) -> np.dtype:
-    """float32 for float32 data unless a scale is too small for float32 to hold it."""
-    if dtype == np.float32 and np.min(scale) < _F32.tiny:
+# float32 holds every integer up to 2**24 exactly.
+_F32_EXACT_INT = 2**24
+
+
+def _max_steps(qparams: QParams) -> int:
+    """The largest |q - zero_point| over the code range (large with include_zero=False)."""
+    zero = np.asarray(qparams.zero_point)
+    return int(max(np.max(np.abs(qparams.qmin - zero)), np.max(np.abs(qparams.qmax - zero))))
+
+
+def _work_dtype(dtype: np.dtype, qparams: QParams) -> np.dtype:
+    """float32 for float32 data, unless a scale is too small for float32 to hold it or
+    the codes plus zero point are too large for float32 to count exactly."""
+    if dtype == np.float32 and (np.min(qparams.scale) < _F32.tiny
+                                or _max_steps(qparams) >= _F32_EXACT_INT):
         return np.dtype(np.float64)
     return dtype
+
+
+def level_bounds(qparams: QParams) -> tuple[np.ndarray, np.ndarray]:
+    """The lowest and highest value :func:`dequantize` can give, per parameter pair.
+
+    >>> [float(b) for b in level_bounds(qparams_from_range(0.0, 3.0, bits=2, signed=False))]
+    [0.0, 3.0]
+    """
+    zero = np.asarray(qparams.zero_point, dtype=np.float64)
+    scale = np.asarray(qparams.scale, dtype=np.float64)
+    return (qparams.qmin - zero) * scale, (qparams.qmax - zero) * scale
+
+
+def _dequantize_into(q: np.ndarray, zero, scale, out: np.ndarray, steps_dtype,
+                     saturate: bool) -> None:
+    """``out[...] = (q - zero) * scale``, formed in float64 and rounded once to float32.
+
+    ``steps_dtype`` holds ``q - zero`` exactly (float32 up to 2**24, else float64).
+    """
+    steps = np.subtract(q, np.asarray(zero, dtype=steps_dtype), dtype=steps_dtype)
+    if saturate:  # levels beyond float32's range: saturate instead of overflowing to inf
+        steps = steps.astype(np.float64, copy=False)
+        steps *= scale
+        np.clip(steps, _F32.min, _F32.max, out=out, casting="unsafe")
+    else:
+        np.multiply(steps, scale, out=out, dtype=np.float64, casting="unsafe")
 
 
 def _layout(qparams: QParams) -> tuple[str, int, int]:
@@ -199,7 +237,7 @@ def quantize(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 0)
         raise ValueError(f"rounding must be one of {ROUNDING_MODES}, got {rounding!r}")
     x = as_float_array(x)
     rng = np.random.default_rng(seed) if rounding == "stochastic" else None
-    work = _work_dtype(x.dtype, qparams.scale)
+    work = _work_dtype(x.dtype, qparams)
     if qparams.granularity != "tensor":
         layout = _layout(qparams)
         rows = gran.to_rows(x, *layout, fill=0)
@@ -234,33 +272,22 @@ def dequantize(q, qparams: QParams) -> np.ndarray:
     q = np.asarray(q)
     if q.dtype.kind not in "iu":
         raise TypeError(f"q must hold integer codes, got dtype {q.dtype}")
-    lowest, highest = (np.min((bound - np.asarray(qparams.zero_point)) * qparams.scale)
-                       for bound in (qparams.qmin, qparams.qmax))
-    saturate = lowest < _F32.min or highest > _F32.max
+    lowest, highest = level_bounds(qparams)
+    saturate = bool(np.min(lowest) < _F32.min or np.max(highest) > _F32.max)
+    steps = np.float32 if _max_steps(qparams) < _F32_EXACT_INT else np.float64
     if qparams.granularity != "tensor":
         layout = _layout(qparams)
         scale, zero = _row_params(q.shape, qparams, np.float64)
-        rows = np.subtract(gran.to_rows(q, *layout, fill=0), zero, dtype=np.float64)
-        rows *= scale
-        if saturate:
-            np.clip(rows, _F32.min, _F32.max, out=rows)
-        return np.ascontiguousarray(gran.rows_to_tensor(rows.astype(np.float32), q.shape,
-                                                        *layout))
+        rows = gran.to_rows(q, *layout, fill=0)
+        out = np.empty(rows.shape, dtype=np.float32)
+        _dequantize_into(rows, zero, scale, out, steps, saturate)
+        return np.ascontiguousarray(gran.rows_to_tensor(out, q.shape, *layout))
     out = np.empty(q.shape, dtype=np.float32)
-    scale = np.float64(qparams.scale)
+    scale, zero = np.float64(qparams.scale), qparams.zero_point
     flat_q, flat_out = q.reshape(-1), out.reshape(-1)
-    # q - z is a small integer, exact in float32; the product is formed in float64 and
-    # rounded once on the way into the float32 output.
-    steps = np.empty(min(flat_q.size, _BLOCK), dtype=np.float64 if saturate else np.float32)
     for start in range(0, flat_q.size, _BLOCK):
         part = slice(start, start + _BLOCK)
-        tmp = steps[: flat_out[part].size]
-        np.subtract(flat_q[part], steps.dtype.type(qparams.zero_point), out=tmp)
-        if saturate:
-            tmp *= scale
-            np.clip(tmp, _F32.min, _F32.max, out=flat_out[part], casting="unsafe")
-        else:
-            np.multiply(tmp, scale, out=flat_out[part], dtype=np.float64, casting="unsafe")
+        _dequantize_into(flat_q[part], zero, scale, flat_out[part], steps, saturate)
     return out
 
 
@@ -337,8 +364,9 @@ def step_table(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 
     x = as_float_array(x)
     values = x.reshape(-1)[:count]
     row = gran.row_of(np.arange(values.size), x.shape, *_layout(qparams))
-    work = _work_dtype(x.dtype, qparams.scale)
-    scale, zero = (p[row, 0] for p in _row_params(x.shape, qparams, work))
+    work = _work_dtype(x.dtype, qparams)
+    scale64, zero64 = (p[row, 0] for p in _row_params(x.shape, qparams, np.float64))
+    scale, zero = scale64.astype(work), zero64.astype(work)
     scaled = values / scale
     rounded = scaled.copy()
     if rounding == "stochastic":
@@ -347,7 +375,6 @@ def step_table(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 
         round_values(rounded, rounding)
     shifted = rounded + zero
     q = np.clip(shifted, qparams.qmin, qparams.qmax)
-    scale64, zero64 = (p[row, 0] for p in _row_params(x.shape, qparams, np.float64))
     x_hat = np.clip((q - zero64) * scale64, _F32.min, _F32.max).astype(np.float32)
     as64 = np.float64
     return {

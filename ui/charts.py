@@ -19,6 +19,8 @@ COLOR_X_HAT = "#F58518"
 COLOR_CLIP = "#E45756"
 COLOR_IDENTITY = "#9D9D9D"
 COLOR_ACCENT = "#54A24B"
+# Point clouds: a few values get big dots, a few thousand small ones.
+FEW_POINTS, BIG_MARKER, SMALL_MARKER = 64, 8, 4
 FONT_SIZE = 16
 HEIGHT = 380
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
@@ -141,7 +143,8 @@ def error_vs_x(counts: np.ndarray, x_edges: np.ndarray, error_edges: np.ndarray,
     if points is not None:
         fig = go.Figure(go.Scatter(
             x=points[0], y=points[1], mode="markers",
-            marker={"color": COLOR_ACCENT, "size": 8 if points.shape[1] <= 64 else 4},
+            marker={"color": COLOR_ACCENT,
+                    "size": BIG_MARKER if points.shape[1] <= FEW_POINTS else SMALL_MARKER},
             hovertemplate="x = %{x:.6g}<br>x̂ − x = %{y:.4g}<extra></extra>",
         ))
     else:

@@ -64,7 +64,6 @@ def test_every_page_loads(page, server, key, lang):
     page.goto(f"{server}/{path}?lang={lang}")
     settle(page)
     assert page.get_by_text("Page not found").count() == 0
-    settle(page)
     no_exception(page)
     title = catalogue(lang)[f"nav.{key}" if key != "home" else "home.title"]
     if key == "uniform":

@@ -235,12 +235,13 @@ def test_histogram_rejects_bad_ranges(lo, hi):
         ql.histogram([0.5], 4, lo, hi)
 
 
-@pytest.mark.parametrize(("x", "lo", "hi"), [
-    (np.array([-3e38, 0.0, 3e38], np.float32), -3e38, 3e38),
-    (np.array([0.0, 5e-39, 1e-38], np.float32), 0.0, 1e-38),
-    (np.array([-1e308, 0.0, 1e308]), -1e308, 1e308),
+@pytest.mark.parametrize("x", [
+    np.array([-3e38, 0.0, 3e38], np.float32),
+    np.array([0.0, 5e-39, 1e-38], np.float32),
+    np.array([-1e308, 0.0, 1e308]),
 ], ids=["f32-near-max", "f32-subnormal-range", "f64-width-overflows"])
-def test_histogram_counts_every_value_of_an_extreme_range_without_warnings(x, lo, hi):
+def test_histogram_counts_every_value_of_an_extreme_range_without_warnings(x):
+    lo, hi = float(x.min()), float(x.max())  # the values' own ends (float32(3e38) > 3e38)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         counts, edges = ql.histogram(x, 10, lo, hi)
@@ -335,3 +336,23 @@ def test_histogram2d_rejects_different_sizes():
 def test_histogram2d_rejects_bad_grids(bins, x_range, y_range, match):
     with pytest.raises(ValueError, match=match):
         ql.histogram2d([0.5], [0.5], bins, x_range, y_range)
+
+
+@pytest.mark.parametrize(("x", "lo", "hi", "expected"), [
+    (np.float32([0.7]), 0.7, 1.0, [0, 0, 0]),  # float32(0.7) < 0.7
+    (np.float32([0.1]), 0.0, 0.1, [0, 0, 0]),  # float32(0.1) > 0.1
+    (np.float16([1000.0]), 1000.2, 1001.0, [0, 0, 0]),
+    (np.float32([np.inf, -np.inf]), -1.1 * F32_MAX, 1.1 * F32_MAX, [0, 0, 0]),
+    (np.float32([F32_MAX, -F32_MAX]), -1.1 * F32_MAX, 1.1 * F32_MAX, [1, 0, 1]),
+], ids=["f32-below-lo", "f32-above-hi", "f16-below-lo", "inf-beyond-f32-range",
+        "f32-max-inside-wider-range"])
+def test_range_membership_is_exact_for_narrow_floats(x, lo, hi, expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ql.histogram(x, 3, lo, hi)[0].tolist() == expected
+
+
+def test_a_large_constant_float32_lands_in_the_middle_bin():
+    lo, hi = ql.padded_range(1e8, 1e8)
+    counts = ql.histogram(np.full(4, 1e8, np.float32), 11, lo, hi)[0]
+    assert counts.tolist() == [0] * 5 + [4] + [0] * 5

@@ -437,3 +437,19 @@ def test_memory_bytes_rejects_bad_arguments(num_params, bits, match):
         ql.memory_bytes(num_params, bits)
     with pytest.raises(ValueError, match=match):
         ql.memory_gb(num_params, bits)
+
+
+@pytest.mark.parametrize(("x", "x_hat", "sqnr", "cosine"), [
+    ([1e200, 1.0], [1e200, 1.0], math.inf, 1.0),
+    ([1e200, 1.0], [-1e200, 1.0], 10 * math.log10(1 / 4), -1.0),
+    ([1e100, 2e100], [1e100, 2.1e100], 10 * math.log10(5 / 0.01), None),
+], ids=["exact", "negated", "slightly-off"])
+def test_huge_finite_values_give_finite_metrics_without_warnings(x, x_hat, sqnr, cosine):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = ql.metrics(np.array(x), np.array(x_hat))
+    assert m["sqnr_db"] == pytest.approx(sqnr)
+    if cosine is not None:
+        assert m["cosine"] == pytest.approx(cosine)
+    assert -1.0 <= m["cosine"] <= 1.0
+    assert math.isfinite(m["max_abs_error"]) and math.isfinite(m["mae"])

@@ -754,3 +754,50 @@ def test_huge_float32_values_reconstruct_finite(symmetric):
         warnings.simplefilter("ignore", RuntimeWarning)
         x_hat = ql.fake_quantize(x, qp)
     assert np.isfinite(x_hat).all()
+
+
+# --- regressions from review: per-channel saturation, large zero points ------------
+
+
+def test_per_channel_dequantize_saturates_a_channel_beyond_float32():
+    qp = ql.qparams_from_range(np.array([0.0, 0.0]), np.array([1.0, 3e39]), signed=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x_hat = ql.dequantize(np.array([255, 255], np.uint8), qp)
+    assert x_hat.tolist() == [1.0, float(np.finfo(np.float32).max)]
+
+
+def test_large_zero_point_dequantizes_like_float64_per_tensor_and_per_channel():
+    # include_zero=False keeps the zero point far outside the codes: |q - z| > 2**24.
+    qp = ql.qparams_from_range(1e6 + 0.3, 1e6 + 1.3, signed=False, include_zero=False)
+    q = np.arange(0, 256, 51)
+    exact = ((q - qp.zero_point) * qp.scale).astype(np.float32)
+    assert np.array_equal(ql.dequantize(q, qp), exact)
+    per_channel = ql.qparams_from_range(np.full(1, 1e6 + 0.3), np.full(1, 1e6 + 1.3),
+                                        signed=False, include_zero=False)
+    assert np.array_equal(ql.dequantize(q[None, :], per_channel)[0], exact)
+
+
+@pytest.mark.parametrize("granularity", ["tensor", "channel"])
+def test_large_zero_point_quantizes_float32_like_float64(granularity):
+    lo, hi = 1e6, 1e6 + 1
+    if granularity == "tensor":
+        qp = ql.qparams_from_range(lo, hi, signed=False, include_zero=False)
+        x = np.linspace(lo, hi, 9).astype(np.float32)
+    else:
+        qp = ql.qparams_from_range(np.full(1, lo), np.full(1, hi), signed=False,
+                                   include_zero=False)
+        x = np.linspace(lo, hi, 9).astype(np.float32)[None, :]
+    q32 = ql.quantize(x, qp)
+    assert np.array_equal(q32, ql.quantize(x.astype(np.float64), qp))
+    assert q32.reshape(-1).tolist() == [0, 32, 64, 96, 128, 159, 191, 223, 255]
+    assert np.array_equal(ql.step_table(x, qp, count=9)["q"], q32.reshape(-1))
+    error = np.abs(ql.fake_quantize(x, qp).astype(np.float64) - x)
+    assert error.max() <= np.max(qp.scale) / 2 + np.spacing(np.float32(hi))
+
+
+def test_level_bounds_per_channel():
+    qp = ql.qparams_from_range(np.array([-1.0, 0.0]), np.array([1.0, 2.0]), symmetric=True,
+                               narrow_range=True)
+    lo, hi = ql.level_bounds(qp)
+    assert lo.tolist() == pytest.approx([-1.0, -2.0]) and hi.tolist() == pytest.approx([1.0, 2.0])
