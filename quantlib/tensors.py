@@ -11,6 +11,7 @@ import json
 import lzma
 import math
 import re
+import string
 import struct
 import tokenize
 import zipfile
@@ -252,7 +253,8 @@ class TensorLoadError(ValueError):
     (snake_case) and ``err.params`` holds the values of the ``{placeholders}`` of
     ``err.template``, the English text: display strings (numbers already formatted, as in
     "12,345" or "50.0 MB"), and for ``label`` a LoadText naming the array. A UI can look
-    the code up in its own catalogue and fill in the same params.
+    the code up in its own catalogue and fill in the same params. Params the template does
+    not name are left out, so that one call can raise any message of a table.
 
     >>> try:
     ...     load_tensors(b"1,2\\n3,x\\n", "t.csv")
@@ -265,6 +267,8 @@ class TensorLoadError(ValueError):
     """
 
     def __init__(self, code: str, template: str, /, **params: str | LoadText) -> None:
+        named = {field for _, field, _, _ in string.Formatter().parse(template) if field}
+        params = {name: value for name, value in params.items() if name in named}
         super().__init__(template.format_map(params))
         self.code, self.template, self.params = code, template, params
 
@@ -359,47 +363,44 @@ def _to_float(arr: np.ndarray, label: LoadText) -> np.ndarray:
     return np.array(arr, dtype=target, order="C", copy=True)
 
 
+# (code, template) for each reason a .npy dtype is refused, keyed by dtype.kind, or by
+# "object", "structured" or "extended_float" where the kind alone does not tell.
+_NPY_DTYPE_ERRORS = MappingProxyType({
+    "object": ("npy_object", "{label} holds Python objects (dtype object). Reading them needs "
+               "pickle, which can run arbitrary code on the server, so the lab never does. "
+               "Save a numeric array instead, e.g. numpy.save('x.npy', x.astype('float32'))."),
+    "structured": ("npy_structured", "{label} is a structured or raw-bytes array, not a plain "
+                   "tensor of numbers. Save each field as its own array; for bfloat16 data, "
+                   "convert to float32 first or use safetensors."),
+    "b": ("npy_bool", "{label} holds True/False values, not numbers to quantize. Convert it "
+          "first with x.astype('float32')."),
+    "c": ("npy_complex", "{label} holds complex numbers; the lab quantizes real numbers only. "
+          "Save x.real or abs(x) instead."),
+    "S": ("npy_bytes", "{label} holds text (bytes strings), not numbers."),
+    "U": ("npy_text", "{label} holds text (strings), not numbers."),
+    "M": ("npy_dates", "{label} holds dates, not numbers."),
+    "m": ("npy_time_spans", "{label} holds time spans, not numbers."),
+    "extended_float": ("npy_extended_float", "{label} holds extended-precision floats "
+                       "({dtype}), which are not portable. Convert it to float64 first."),
+    "unknown": ("npy_unknown_dtype", "{label} has the data type {dtype}, which the lab cannot "
+                "read."),
+})
+
+
 def _npy_dtype_error(dtype: np.dtype, label: LoadText) -> TensorLoadError | None:
     """Why ``dtype`` is not a numeric tensor type, or None when it is fine."""
-    kind = dtype.kind
     if dtype.hasobject:
-        return TensorLoadError(
-            "npy_object", "{label} holds Python objects (dtype object). Reading them needs "
-            "pickle, which can run arbitrary code on the server, so the lab never does. Save "
-            "a numeric array instead, e.g. numpy.save('x.npy', x.astype('float32')).",
-            label=label)
-    if dtype.fields is not None or dtype.subdtype is not None or kind == "V":
-        return TensorLoadError(
-            "npy_structured", "{label} is a structured or raw-bytes array, not a plain "
-            "tensor of numbers. Save each field as its own array; for bfloat16 data, convert "
-            "to float32 first or use safetensors.", label=label)
-    if kind == "b":
-        return TensorLoadError("npy_bool", "{label} holds True/False values, not numbers to "
-                               "quantize. Convert it first with x.astype('float32').",
-                               label=label)
-    if kind == "c":
-        return TensorLoadError("npy_complex", "{label} holds complex numbers; the lab "
-                               "quantizes real numbers only. Save x.real or abs(x) instead.",
-                               label=label)
-    if kind == "S":
-        return TensorLoadError("npy_bytes", "{label} holds text (bytes strings), not "
-                               "numbers.", label=label)
-    if kind == "U":
-        return TensorLoadError("npy_text", "{label} holds text (strings), not numbers.",
-                               label=label)
-    if kind == "M":
-        return TensorLoadError("npy_dates", "{label} holds dates, not numbers.", label=label)
-    if kind == "m":
-        return TensorLoadError("npy_time_spans", "{label} holds time spans, not numbers.",
-                               label=label)
-    if kind == "f" and dtype.itemsize not in (2, 4, 8):
-        return TensorLoadError("npy_extended_float", "{label} holds extended-precision floats "
-                               "({dtype}), which are not portable. Convert it to float64 "
-                               "first.", label=label, dtype=str(dtype))
-    if kind not in "fiu":
-        return TensorLoadError("npy_unknown_dtype", "{label} has the data type {dtype}, which "
-                               "the lab cannot read.", label=label, dtype=str(dtype))
-    return None
+        key = "object"
+    elif dtype.fields is not None or dtype.subdtype is not None or dtype.kind == "V":
+        key = "structured"
+    elif dtype.kind == "f" and dtype.itemsize not in (2, 4, 8):
+        key = "extended_float"
+    elif dtype.kind in "fiu":
+        return None
+    else:
+        key = dtype.kind if dtype.kind in _NPY_DTYPE_ERRORS else "unknown"
+    code, template = _NPY_DTYPE_ERRORS[key]
+    return TensorLoadError(code, template, label=label, dtype=str(dtype))
 
 
 def _npy_header(raw: bytes, label: LoadText) -> tuple[tuple, bool, np.dtype, int]:
@@ -574,6 +575,11 @@ def _is_number(token: str) -> bool:
     return "_" not in token
 
 
+# A token below the header that numpy cannot read; text_decimal_comma adds a hint.
+_NOT_A_NUMBER = ("Line {line}: column {column} holds '{token}', which is not a number. Below "
+                 "the header only numbers (and nan, inf, -inf) are allowed.")
+
+
 def _row_problem(fields: list[str], expected: int, delimiter: str | None,
                  line: str) -> TensorLoadError | None:
     """What is wrong with data row number ``line``, or None."""
@@ -588,15 +594,11 @@ def _row_problem(fields: list[str], expected: int, delimiter: str | None,
                                    "empty. Every row needs a number in every column.",
                                    line=line, column=str(column))
         if not _is_number(token) and "," in token and delimiter:
-            return TensorLoadError("text_decimal_comma", "Line {line}: column {column} holds "
-                                   "'{token}', which is not a number. Below the header only "
-                                   "numbers (and nan, inf, -inf) are allowed. Use a dot as "
-                                   "the decimal mark.",
-                                   line=line, column=str(column), token=_show(token))
+            return TensorLoadError("text_decimal_comma", _NOT_A_NUMBER + " Use a dot as the "
+                                   "decimal mark.", line=line, column=str(column),
+                                   token=_show(token))
         if not _is_number(token):
-            return TensorLoadError("text_not_a_number", "Line {line}: column {column} holds "
-                                   "'{token}', which is not a number. Below the header only "
-                                   "numbers (and nan, inf, -inf) are allowed.",
+            return TensorLoadError("text_not_a_number", _NOT_A_NUMBER,
                                    line=line, column=str(column), token=_show(token))
     return None
 
@@ -720,40 +722,40 @@ def _tensor_label(name: str) -> LoadText:
 
 def _safetensors_entry(name: str, entry, buffer_len: int) -> _TensorEntry:
     """One header entry, fully checked against the data buffer's length."""
-    shown = _show(name)
+    label = _tensor_label(name)
     if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
-        raise TensorLoadError("safetensors_entry_keys", "The tensor '{name}' in the "
-                              "safetensors header must have exactly the keys dtype, shape and "
-                              "data_offsets. " + _RESAVE, name=shown)
+        raise TensorLoadError("safetensors_entry_keys", "{label} in the safetensors header "
+                              "must have exactly the keys dtype, shape and data_offsets. "
+                              + _RESAVE, label=label)
     dtype = _SAFETENSORS_DTYPES.get(entry["dtype"]) if isinstance(entry["dtype"], str) else None
     if dtype is None:
-        raise TensorLoadError("safetensors_dtype", "The tensor '{name}' has the data type "
-                              "'{dtype}', which the lab does not read. Supported: "
-                              "{supported}.", name=shown, dtype=_show(str(entry["dtype"])),
+        raise TensorLoadError("safetensors_dtype", "{label} has the data type '{dtype}', which "
+                              "the lab does not read. Supported: {supported}.", label=label,
+                              dtype=_show(str(entry["dtype"])),
                               supported=", ".join(_SAFETENSORS_DTYPES))
     shape, offsets = entry["shape"], entry["data_offsets"]
     if not isinstance(shape, list) or not all(_is_int(d) for d in shape):
-        raise TensorLoadError("safetensors_shape", "The tensor '{name}' has an invalid shape "
-                              "in the safetensors header; it must be a list of whole numbers. "
-                              + _RESAVE, name=shown)
-    count = _check_tensor_shape(tuple(shape), _tensor_label(name))
+        raise TensorLoadError("safetensors_shape", "{label} has an invalid shape in the "
+                              "safetensors header; it must be a list of whole numbers. "
+                              + _RESAVE, label=label)
+    count = _check_tensor_shape(tuple(shape), label)
     if (not isinstance(offsets, list) or len(offsets) != 2 or not all(map(_is_int, offsets))
             or not 0 <= offsets[0] <= offsets[1]):
-        raise TensorLoadError("safetensors_offsets", "The tensor '{name}' has invalid "
-                              "data_offsets in the safetensors header; they must be [begin, "
-                              "end] with 0 <= begin <= end. " + _RESAVE, name=shown)
+        raise TensorLoadError("safetensors_offsets", "{label} has invalid data_offsets in the "
+                              "safetensors header; they must be [begin, end] with 0 <= begin "
+                              "<= end. " + _RESAVE, label=label)
     begin, end = offsets
     if end > buffer_len:
-        raise TensorLoadError("safetensors_offsets_past_end", "The tensor '{name}' says its "
-                              "data runs to byte {end}, but the data section is only {size} "
-                              "bytes long: the header is inconsistent with the file size. The "
-                              "file is truncated or damaged.",
-                              name=shown, end=f"{end:,}", size=f"{buffer_len:,}")
+        raise TensorLoadError("safetensors_offsets_past_end", "{label} says its data runs to "
+                              "byte {end}, but the data section is only {size} bytes long: "
+                              "the header is inconsistent with the file size. The file is "
+                              "truncated or damaged.",
+                              label=label, end=f"{end:,}", size=f"{buffer_len:,}")
     if end - begin != count * dtype.itemsize:
-        raise TensorLoadError("safetensors_size_mismatch", "The tensor '{name}' has shape "
-                              "{shape} of {dtype} ({expected} bytes), but its data_offsets "
-                              "cover {actual} bytes. The header is inconsistent. " + _RESAVE,
-                              name=shown, shape=str(shape), dtype=entry["dtype"],
+        raise TensorLoadError("safetensors_size_mismatch", "{label} has shape {shape} of "
+                              "{dtype} ({expected} bytes), but its data_offsets cover {actual} "
+                              "bytes. The header is inconsistent. " + _RESAVE,
+                              label=label, shape=str(shape), dtype=entry["dtype"],
                               expected=f"{count * dtype.itemsize:,}",
                               actual=f"{end - begin:,}")
     return _TensorEntry(name, dtype, tuple(shape), begin, end)

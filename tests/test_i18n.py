@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import string
 from pathlib import Path
 
 import pytest
 
 import quantlib as ql
-from tests.quantlib.test_tensor_errors_i18n import source_texts
+from tests.helpers import placeholders, source_texts
 from ui import controls, nav, workspace
 from ui.i18n import LANGUAGES, catalogue
 
@@ -17,10 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [ROOT / "app.py", *sorted((ROOT / "views").glob("*.py")),
            *sorted((ROOT / "ui").glob("*.py"))]
 LITERAL = re.compile(r"""\bt\(\s*(["'])([^"'{}]+)\1\s*[,)]""")
-
-
-def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
 def literal_keys() -> set[str]:

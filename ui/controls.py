@@ -118,6 +118,10 @@ def uniform_controls(shape: tuple[int, ...]) -> UniformSettings:
             lo = lo_col.number_input(t("u.lo"), value=d["u_lo"], key="u_lo", bind=QP, format="%g")
             hi = hi_col.number_input(t("u.hi"), value=d["u_hi"], key="u_hi", bind=QP, format="%g")
             manual = (float(lo), float(hi))
+            if manual[0] > manual[1]:
+                st.warning(t("u.manual_swapped", lo=f"{lo:g}", hi=f"{hi:g}"),
+                           icon=":material/swap_horiz:")
+                manual = manual[::-1]
         granularity = choice(st.segmented_control, t("u.gran"), ql.GRANULARITIES, key="u_gran",
                              default=d["u_gran"], format_func=lambda g: t(f"u.gran.{g}"),
                              help=t("u.gran_help"), disabled=method == "manual")

@@ -11,23 +11,12 @@ import pytest
 
 import quantlib as ql
 from tests.app.conftest import assert_ok, en, open_app
-
-
-def npy_bytes(arr: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, arr, allow_pickle=False)
-    return buf.getvalue()
+from tests.helpers import npy_bytes, upload
 
 
 def sidebar_text(at) -> str:
     return "\n".join(el.value for el in at.sidebar if hasattr(el, "value")
                      and isinstance(el.value, str))
-
-
-def upload(at, name: str, data: bytes):
-    at.segmented_control(key="ws_source").set_value("upload").run()
-    at.file_uploader(key="ws_upload").set_value((name, data, "application/octet-stream")).run()
-    return at
 
 
 @pytest.fixture

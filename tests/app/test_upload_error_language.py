@@ -9,8 +9,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 import quantlib as ql
 from quantlib.tensors import LoadText
 from tests.app.conftest import assert_ok, open_app
-from tests.app.test_page_workspace import npy_bytes, upload
-from tests.quantlib.test_tensor_errors_i18n import render
+from tests.helpers import npy_bytes, render, upload
 from ui import i18n, workspace
 from ui.i18n import catalogue
 

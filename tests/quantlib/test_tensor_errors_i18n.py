@@ -12,41 +12,41 @@ import ast
 import io
 import pickle
 import re
-import string
 import warnings
 import zipfile
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from quantlib import tensors
 from quantlib.tensors import LoadText, TensorLoadError, load_tensors
-from tests.quantlib import test_tensors as cases
+from tests.helpers import (
+    ONE_F32,
+    message_calls,
+    message_table_entries,
+    npy_bytes,
+    npz_bytes,
+    placeholders,
+    raw_zip,
+    render,
+    safetensors_bytes,
+    safetensors_file,
+    source_texts,
+    template_of,
+    zip_bytes,
+)
+from tests.quantlib.test_tensors import BAD_NPY, BAD_NPZ, BAD_SAFETENSORS, BAD_TEXT
 from ui.i18n import LANGUAGES, catalogue
 
-SOURCE = Path(tensors.__file__)
 CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
-MAKERS = {"TensorLoadError", "LoadText"}
-
-
-def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-
-
-def _calls() -> list[ast.Call]:
-    tree = ast.parse(SOURCE.read_text(encoding="utf-8"))
-    return [node for node in ast.walk(tree) if isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name) and node.func.id in MAKERS]
-
-
-CALLS = _calls()
-
-
-def _template(call: ast.Call) -> str:
-    """The English template of one call: a literal, maybe joined with module constants."""
-    return eval(compile(ast.Expression(call.args[1]), str(SOURCE), "eval"), vars(tensors))
+CALLS = message_calls()
+# Calls with a literal code, and calls that take code and template from a table's entry.
+LITERAL_CALLS = [call for call in CALLS if isinstance(call.args[0], ast.Constant)]
+TABLE_CALLS = [call for call in CALLS if call not in LITERAL_CALLS]
+ENTRIES = message_table_entries()
+# Every message the source writes: (code, template) as nodes.
+MESSAGES = [call.args[:2] for call in LITERAL_CALLS] + [entry.elts for entry in ENTRIES]
 
 
 def _param_names(call: ast.Call) -> set[str]:
@@ -55,42 +55,43 @@ def _param_names(call: ast.Call) -> set[str]:
     return {keyword.arg for keyword in call.keywords}
 
 
-def source_texts() -> dict[str, str]:
-    """Every code that tensors.py uses, with its English template."""
-    return {call.args[0].value: _template(call) for call in CALLS}
-
-
-def render(lang: str, code: str, params: dict) -> str:
-    """What the UI shows for a code: its catalogue text with params, labels translated too."""
-    values = {name: render(lang, v.code, v.params) if isinstance(v, LoadText) else v
-              for name, v in params.items()}
-    return catalogue(lang)[f"load.{code}"].format(**values)
-
-
 # --- the source: literal codes, one template each, params matching the placeholders --
 
 
 def test_the_source_makes_messages_in_many_places():
-    assert len(CALLS) >= 48
+    assert len(MESSAGES) >= 48
+    assert len(ENTRIES) >= 10 and len(TABLE_CALLS) == 1
+
+
+@pytest.mark.parametrize("code", [code for code, _ in MESSAGES],
+                         ids=[f"line{code.lineno}" for code, _ in MESSAGES])
+def test_each_code_is_a_literal_snake_case_name(code):
+    assert isinstance(code, ast.Constant) and isinstance(code.value, str)
+    assert CODE.fullmatch(code.value)
 
 
 @pytest.mark.parametrize("call", CALLS, ids=[f"line{c.lineno}" for c in CALLS])
-def test_each_code_is_a_literal_snake_case_name(call):
-    code = call.args[0]
-    assert isinstance(code, ast.Constant) and isinstance(code.value, str)
-    assert CODE.fullmatch(code.value)
+def test_no_call_hides_its_param_names(call):
     assert not any(kw.arg is None for kw in call.keywords), "no **params: names must be visible"
 
 
-@pytest.mark.parametrize("call", CALLS, ids=[f"line{c.lineno}" for c in CALLS])
+@pytest.mark.parametrize("call", LITERAL_CALLS, ids=[f"line{c.lineno}" for c in LITERAL_CALLS])
 def test_each_call_passes_exactly_the_placeholders_of_its_template(call):
-    assert _param_names(call) == placeholders(_template(call))
+    assert _param_names(call) == placeholders(template_of(call.args[1]))
+
+
+@pytest.mark.parametrize("call", TABLE_CALLS, ids=[f"line{c.lineno}" for c in TABLE_CALLS])
+def test_a_call_reading_the_table_passes_every_placeholder_its_templates_use(call):
+    # TensorLoadError keeps only the params its template names, so one call serves them all.
+    assert call.func.id == "TensorLoadError"
+    used = set().union(*(placeholders(template_of(entry.elts[1])) for entry in ENTRIES))
+    assert _param_names(call) == used
 
 
 def test_a_code_always_has_the_same_template():
     texts: dict[str, set[str]] = {}
-    for call in CALLS:
-        texts.setdefault(call.args[0].value, set()).add(_template(call))
+    for code, template in MESSAGES:
+        texts.setdefault(code.value, set()).add(template_of(template))
     assert {code: t for code, t in texts.items() if len(t) > 1} == {}
 
 
@@ -125,7 +126,7 @@ def _bad(name: str, filename: str, build, marks=(), **patch) -> pytest.param:
 
 
 def _npz_member(arr: np.ndarray) -> bytes:
-    return cases.zip_bytes({"odd name.npy": cases.npy_bytes(arr)})
+    return zip_bytes({"odd name.npy": npy_bytes(arr)})
 
 
 def _npz_twice() -> bytes:
@@ -134,22 +135,22 @@ def _npz_twice() -> bytes:
         warnings.simplefilter("ignore", UserWarning)  # zipfile: "Duplicate name"
         with zipfile.ZipFile(buf, "w") as archive:
             for _ in range(2):
-                archive.writestr("w.npy", cases.npy_bytes(np.ones(2)))
+                archive.writestr("w.npy", npy_bytes(np.ones(2)))
     return buf.getvalue()
 
 
 def _npz_bad_crc() -> bytes:
-    payload = cases.npy_bytes(np.ones(2))
+    payload = npy_bytes(np.ones(2))
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
     deflated = compressor.compress(payload) + compressor.flush()
-    return cases.raw_zip("w.npy", deflated, declared_size=len(payload), crc=0)
+    return raw_zip("w.npy", deflated, declared_size=len(payload), crc=0)
 
 
 MALFORMED = [
-    *[_bad(f"npy-{c[0]}", "bad.npy", c[1]) for c in cases.BAD_NPY],
-    *[_bad(f"npz-{c[0]}", "bad.npz", c[1]) for c in cases.BAD_NPZ],
-    *[_bad(f"safetensors-{c[0]}", "bad.safetensors", c[1]) for c in cases.BAD_SAFETENSORS],
-    *[_bad(f"text-{c[0]}", "bad.csv", lambda data=c[1]: data) for c in cases.BAD_TEXT],
+    *[_bad(f"npy-{c[0]}", "bad.npy", c[1]) for c in BAD_NPY],
+    *[_bad(f"npz-{c[0]}", "bad.npz", c[1]) for c in BAD_NPZ],
+    *[_bad(f"safetensors-{c[0]}", "bad.safetensors", c[1]) for c in BAD_SAFETENSORS],
+    *[_bad(f"text-{c[0]}", "bad.csv", lambda data=c[1]: data) for c in BAD_TEXT],
     _bad("text-long-token", "bad.csv", lambda: b"1,2\n3," + b"z" * 80 + b"\n"),
     _bad("pickle", "model.pt", lambda: b"\x80\x04anything"),
     _bad("no-extension", "README", lambda: b"data"),
@@ -157,24 +158,24 @@ MALFORMED = [
     _bad("empty", "x.safetensors", lambda: b""),
     _bad("npz-duplicate-name", "d.npz", _npz_twice),
     _bad("npz-bad-crc", "c.npz", _npz_bad_crc),
-    _bad("long-double", "ld.npy", lambda: cases.npy_bytes(np.ones(2, np.longdouble)),
+    _bad("long-double", "ld.npy", lambda: npy_bytes(np.ones(2, np.longdouble)),
          marks=pytest.mark.skipif(np.dtype(np.longdouble).itemsize == 8,
                                   reason="long double is float64 here")),
-    _bad("time-spans", "t.npy", lambda: cases.npy_bytes(np.array([1], dtype="m8[s]"))),
+    _bad("time-spans", "t.npy", lambda: npy_bytes(np.array([1], dtype="m8[s]"))),
     _bad("npz-member-complex", "c.npz", lambda: _npz_member(np.array([1j]))),
     _bad("npz-member-too-many-dims", "d.npz", lambda: _npz_member(np.ones((1,) * 33))),
     _bad("safetensors-odd-name", "n.safetensors",
-         lambda: cases._st({"a\nb": {**cases.ONE_F32, "shape": [-1]}})),
+         lambda: safetensors_file({"a\nb": {**ONE_F32, "shape": [-1]}}, bytes(8))),
     _bad("upload-cap", "big.npy", lambda: bytes(2 * 2**20), MAX_UPLOAD_BYTES=2**20),
     _bad("npz-too-many", "m.npz",
-         lambda: cases.npz_bytes(a=np.ones(1), b=np.ones(1), c=np.ones(1)),
+         lambda: npz_bytes(a=np.ones(1), b=np.ones(1), c=np.ones(1)),
          MAX_TENSORS_PER_FILE=2),
     _bad("safetensors-too-many", "m.safetensors",
-         lambda: cases.safetensors_bytes({k: ("F32", np.ones(1, np.float32)) for k in "abc"}),
+         lambda: safetensors_bytes({k: ("F32", np.ones(1, np.float32)) for k in "abc"}),
          MAX_TENSORS_PER_FILE=2),
-    _bad("npz-budget", "two.npz", lambda: cases.npz_bytes(a=np.zeros(1000), b=np.zeros(1000)),
+    _bad("npz-budget", "two.npz", lambda: npz_bytes(a=np.zeros(1000), b=np.zeros(1000)),
          MAX_NPZ_UNCOMPRESSED=12_000),
-    _bad("npy-element-cap", "big.npy", lambda: cases.npy_bytes(np.ones((4, 5))),
+    _bad("npy-element-cap", "big.npy", lambda: npy_bytes(np.ones((4, 5))),
          MAX_ELEMENTS=19),
     _bad("text-element-cap", "t.csv", lambda: b"1,2,3\n4,5,6\n7,8,9\n", MAX_ELEMENTS=8),
 ]
@@ -228,10 +229,10 @@ def test_other_languages_translate_the_message_and_its_label(filename, build, pa
 
 
 def test_a_label_names_the_array_in_every_reader():
-    npy = _refusal("x.npy", lambda: cases.npy_bytes(np.float32(1)), {}, None)
+    npy = _refusal("x.npy", lambda: npy_bytes(np.float32(1)), {}, None)
     npz = _refusal("x.npz", lambda: _npz_member(np.float32(1)), {}, None)
-    st = _refusal("x.safetensors", lambda: cases._st({"w": {**cases.ONE_F32, "shape": []}}),
-                  {}, None)
+    st = _refusal("x.safetensors",
+                  lambda: safetensors_file({"w": {**ONE_F32, "shape": []}}, bytes(8)), {}, None)
     assert {e.code for e in (npy, npz, st)} == {"zero_dim"}
     labels = [e.params["label"] for e in (npy, npz, st)]
     assert [(label.code, label.params) for label in labels] == [
@@ -241,7 +242,7 @@ def test_a_label_names_the_array_in_every_reader():
 
 
 def test_message_keeps_the_exact_english_text():
-    err = _refusal("bad.npy", lambda: cases.npy_bytes(np.ones(10, np.float32))[:-5], {}, None)
+    err = _refusal("bad.npy", lambda: npy_bytes(np.ones(10, np.float32))[:-5], {}, None)
     assert err.code == "npy_truncated"
     assert err.params == {"label": LoadText("label_npy", "This .npy file", {}),
                           "count": "10", "want": "40", "have": "35"}
@@ -255,7 +256,8 @@ def test_numbers_are_formatted_for_display(monkeypatch):
                    monkeypatch)
     assert err.params == {"size": "2.0 MB", "limit": "1.0 MB"}
     absurd = _refusal("a.safetensors",
-                      lambda: cases._st({"w": {**cases.ONE_F32, "shape": [2**20, 2**5]}}),
+                      lambda: safetensors_file({"w": {**ONE_F32, "shape": [2**20, 2**5]}},
+                                               bytes(8)),
                       {}, None)
     assert absurd.params["count"] == "33,554,432"
 
@@ -269,7 +271,7 @@ def test_the_error_survives_pickling():
 
 
 def test_a_member_inflating_past_the_budget_has_a_code():
-    archive = zipfile.ZipFile(io.BytesIO(cases.npz_bytes(a=np.zeros(1000))))
+    archive = zipfile.ZipFile(io.BytesIO(npz_bytes(a=np.zeros(1000))))
     with pytest.raises(TensorLoadError) as info:
         tensors._read_member(archive, archive.infolist()[0], 10)
     err = info.value
