@@ -178,12 +178,13 @@ def level_bounds(qparams: QParams) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _dequantize_into(q: np.ndarray, zero, scale, out: np.ndarray, steps_dtype,
-                     saturate: bool) -> None:
+                     saturate: bool, work: np.ndarray | None = None) -> None:
     """``out[...] = (q - zero) * scale``, formed in float64 and rounded once to float32.
 
-    ``steps_dtype`` holds ``q - zero`` exactly (float32 up to 2**24, else float64).
+    ``steps_dtype`` holds ``q - zero`` exactly (float32 up to 2**24, else float64);
+    ``work`` is optional scratch space of that dtype and ``q``'s shape.
     """
-    steps = np.subtract(q, np.asarray(zero, dtype=steps_dtype), dtype=steps_dtype)
+    steps = np.subtract(q, np.asarray(zero, dtype=steps_dtype), out=work, dtype=steps_dtype)
     if saturate:  # levels beyond float32's range: saturate instead of overflowing to inf
         steps = steps.astype(np.float64, copy=False)
         steps *= scale
@@ -202,18 +203,24 @@ def _row_params(shape: tuple[int, ...], qparams: QParams, dtype) -> tuple[np.nda
             gran.row_params(np.asarray(qparams.zero_point, dtype=dtype), shape, *layout))
 
 
-def _quantize_block(block, scale, zero, qp: QParams, rounding: str, noise, out) -> None:
-    y = np.divide(block, scale)
+def _quantize_block(block, scale, zero, qp: QParams, rounding: str, noise, out,
+                    work: np.ndarray | None = None) -> None:
+    """``out[...] = clip(round(block / scale) + zero)``, using ``work`` as scratch space."""
+    y = np.divide(block, scale, out=work)
     if rounding == "stochastic":
         _stochastic(y, noise)
     else:
         round_values(y, rounding)
     y += zero
     np.clip(y, qp.qmin, qp.qmax, out=y)
-    if np.isnan(y).any():
+    try:
+        # Only NaN is left that has no integer code, and casting it raises "invalid":
+        # cheaper than a separate pass looking for NaN.
+        with np.errstate(invalid="raise"):
+            out[...] = y
+    except FloatingPointError:
         raise ValueError("x contains NaN, which has no integer code; "
-                         "drop or replace NaN values before quantizing")
-    out[...] = y
+                         "drop or replace NaN values before quantizing") from None
 
 
 def quantize(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 0) -> np.ndarray:
@@ -250,11 +257,13 @@ def quantize(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 0)
     out = np.empty(x.shape, dtype=qparams.dtype)
     scale, zero = work.type(qparams.scale), work.type(qparams.zero_point)
     flat_x, flat_out = x.reshape(-1), out.reshape(-1)
+    scratch = np.empty(min(flat_x.size, _BLOCK), dtype=work)
     for start in range(0, flat_x.size, _BLOCK):
         part = slice(start, start + _BLOCK)
         block = flat_x[part]
         noise = None if rng is None else rng.random(block.shape, dtype=x.dtype)
-        _quantize_block(block, scale, zero, qparams, rounding, noise, flat_out[part])
+        _quantize_block(block, scale, zero, qparams, rounding, noise, flat_out[part],
+                        scratch[: block.size])
     return out
 
 
@@ -285,9 +294,12 @@ def dequantize(q, qparams: QParams) -> np.ndarray:
     out = np.empty(q.shape, dtype=np.float32)
     scale, zero = np.float64(qparams.scale), qparams.zero_point
     flat_q, flat_out = q.reshape(-1), out.reshape(-1)
+    scratch = np.empty(min(flat_q.size, _BLOCK), dtype=steps)
     for start in range(0, flat_q.size, _BLOCK):
         part = slice(start, start + _BLOCK)
-        _dequantize_into(flat_q[part], zero, scale, flat_out[part], steps, saturate)
+        block = flat_q[part]
+        _dequantize_into(block, zero, scale, flat_out[part], steps, saturate,
+                         scratch[: block.size])
     return out
 
 
