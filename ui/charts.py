@@ -169,9 +169,12 @@ def memory_bars(labels: list[str], gigabytes: list[float], gpus: dict[str, float
         x=labels, y=gigabytes, marker_color=COLOR_X, text=[f"{g:,.3g} GB" for g in gigabytes],
         textposition="outside", cliponaxis=False, hovertemplate="%{x}: %{y:,.4g} GB<extra></extra>",
     ))
-    for name, size in gpus.items():
-        fig.add_hline(y=size, line={"color": COLOR_CLIP, "dash": "dot"}, annotation_text=name,
-                      annotation_position="top right",
-                      annotation={"bgcolor": "rgba(255,255,255,0.85)",
-                                  "font": {"color": COLOR_CLIP}})
+    # GPU sizes are named in the legend, not beside their lines, where a label would
+    # cover the numbers on the bars.
+    for (name, size), color in zip(gpus.items(), (COLOR_CLIP, COLOR_X_HAT, COLOR_ACCENT),
+                                   strict=False):
+        line = {"color": color, "dash": "dot", "width": 2}
+        fig.add_hline(y=size, line=line)
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=line, name=name))
+    fig.update_traces(selector={"type": "bar"}, showlegend=False)
     return _styled(fig, t("chart.format"), t("chart.gb"))

@@ -17,7 +17,7 @@ st.markdown(t("home.why"))
 
 st.header(t("home.memory.title"))
 st.markdown(t("home.memory.why"))
-left, right = st.columns([1, 2], gap="large")
+left, right = st.columns([2, 3], gap="large")
 with left:
     model = choice(st.selectbox, t("home.memory.model"), [*ql.MODEL_SIZES, CUSTOM],
                    key="h_model", default="GPT-3",
@@ -37,6 +37,8 @@ with left:
          t("home.memory.col_bits"): [fmt.num(r[1], 3) for r in rows],
          t("home.memory.col_gb"): [fmt.num(r[2], 4) for r in rows]},
         hide_index=True, width="stretch",
+        column_config={t("home.memory.col_bits"): st.column_config.TextColumn(width="small"),
+                       t("home.memory.col_gb"): st.column_config.TextColumn(width="small")},
     )
     if model != CUSTOM:
         st.caption(t("home.memory.seed_note", name=model, gb=fmt.num(gb["FP16 / BF16"], 4)))
