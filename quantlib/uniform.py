@@ -253,7 +253,7 @@ def quantize(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 0)
         out = np.empty(rows.shape, dtype=qparams.dtype)
         _quantize_block(rows, *_row_params(x.shape, qparams, work), qparams, rounding,
                         noise, out)
-        return np.ascontiguousarray(gran.rows_to_tensor(out, x.shape, *layout))
+        return gran.contiguous(gran.rows_to_tensor(out, x.shape, *layout))
     out = np.empty(x.shape, dtype=qparams.dtype)
     scale, zero = work.type(qparams.scale), work.type(qparams.zero_point)
     flat_x, flat_out = x.reshape(-1), out.reshape(-1)
@@ -290,7 +290,7 @@ def dequantize(q, qparams: QParams) -> np.ndarray:
         rows = gran.to_rows(q, *layout, fill=0)
         out = np.empty(rows.shape, dtype=np.float32)
         _dequantize_into(rows, zero, scale, out, steps, saturate)
-        return np.ascontiguousarray(gran.rows_to_tensor(out, q.shape, *layout))
+        return gran.contiguous(gran.rows_to_tensor(out, q.shape, *layout))
     out = np.empty(q.shape, dtype=np.float32)
     scale, zero = np.float64(qparams.scale), qparams.zero_point
     flat_q, flat_out = q.reshape(-1), out.reshape(-1)

@@ -222,3 +222,12 @@ def test_scalar_tensor_needs_per_tensor(granularity):
 def test_row_params_with_the_wrong_shape_points_to_choose_qparams():
     with pytest.raises(ValueError, match=r"shape \(2,\).*needs shape \(3,\).*choose_qparams"):
         gran.row_params(np.ones(2), SHAPE, "channel", 0)
+
+
+@pytest.mark.parametrize("shape", [(300, 517), (1000, 70), (17, 4000)])
+@pytest.mark.parametrize("dtype", [np.float32, np.int8])
+def test_contiguous_copies_big_transposes_exactly(shape, dtype):
+    x = (np.arange(np.prod(shape)) % 251).astype(dtype).reshape(shape)
+    for view in (x.T, x[:, ::2], np.moveaxis(x[None], 0, 2)):
+        out = gran.contiguous(view)
+        assert out.flags.c_contiguous and np.array_equal(out, view) and out.dtype == x.dtype
