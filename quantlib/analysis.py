@@ -14,7 +14,7 @@ import numpy as np
 from . import binning
 from . import granularity as gran
 from .calibration import calibrate_rows, choose_qparams
-from .metrics import metrics
+from .metrics import clipped_fraction, metrics
 from .qtypes import QParams
 from .uniform import (
     as_float_array,
@@ -52,6 +52,7 @@ class UniformReport:
     focus_size: int
     focus_min: float
     focus_max: float
+    focus_clipped: float
     level_range: tuple[float, float]
     metrics: dict
     display_range: tuple[float, float]
@@ -110,11 +111,12 @@ def uniform_report(x, *, bits: int = 8, symmetric: bool = False, signed: bool = 
     part, part_hat = (x, x_hat) if index is None else (
         gran.select(v, qp.granularity, qp.axis, qp.group_size, index) for v in (x, x_hat))
     level_lo, level_hi = (float(b) for b in level_bounds(fq))
-    display = binning.padded_range(min(float(part.min()), level_lo),
-                                   max(float(part.max()), level_hi), margin=DISPLAY_MARGIN)
+    focus_min, focus_max = float(part.min()), float(part.max())
+    display = binning.padded_range(min(focus_min, level_lo), max(focus_max, level_hi),
+                                   margin=DISPLAY_MARGIN)
     whole = binning.padded_range(float(x.min()), float(x.max()), margin=DISPLAY_MARGIN)
-    error_range = binning.padded_range(-float(np.abs(error).max()), float(np.abs(error).max()),
-                                       margin=DISPLAY_MARGIN)
+    max_error = float(np.abs(error).max())
+    error_range = binning.padded_range(-max_error, max_error, margin=DISPLAY_MARGIN)
     finite = np.finfo(x.dtype)  # the staircase is drawn in x's dtype: stay inside its range
     grid = np.linspace(max(display[0], float(finite.min)), min(display[1], float(finite.max)),
                        STAIRCASE_POINTS).astype(x.dtype)
@@ -125,7 +127,7 @@ def uniform_report(x, *, bits: int = 8, symmetric: bool = False, signed: bool = 
         qparams=qp, focus=index, focus_qparams=fq, focus_range=focus_range,
         range_used=range_used(*focus_range, symmetric=symmetric, include_zero=include_zero),
         half_step=fq.scale / 2, n_levels=n_levels, focus_size=int(part.size),
-        focus_min=float(part.min()), focus_max=float(part.max()),
+        focus_min=focus_min, focus_max=focus_max, focus_clipped=clipped_fraction(part, fq),
         level_range=(level_lo, level_hi), metrics=metrics(x, x_hat, qp), display_range=display,
         hist_edges=binning.edges(*display, HIST_BINS),
         hist_x=binning.histogram(part, HIST_BINS, *display)[0],

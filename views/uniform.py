@@ -59,15 +59,17 @@ if preset != NO_PRESET:
             st.warning(t("u.seed_mismatch", **shown), icon=":material/warning:")
     st.markdown(t(f"preset.note.{preset}"))
 
+per_tensor = report.focus is None
+pairs = f"{report.qparams.num_params:,}"
 st.subheader(t("u.numbers"))
-scale_label = (t("u.metric.scale") if report.focus is None
+scale_label = (t("u.metric.scale") if per_tensor
                else t("u.metric.scale_focus", index=report.focus))
 cols = st.columns(4)
 cols[0].metric(scale_label, fmt.num(fq.scale, 5), help=t("u.metric.scale_help"))
 cols[1].metric(t("u.metric.zero"), fmt.num(fq.zero_point), help=t("u.metric.zero_help"))
 cols[2].metric(t("u.metric.levels"), t("u.metric.levels_value", qmin=fq.qmin, qmax=fq.qmax),
                help=t("u.metric.levels_help"))
-cols[3].metric(t("u.metric.pairs"), f"{report.qparams.num_params:,}",
+cols[3].metric(t("u.metric.pairs"), pairs,
                help=t("u.metric.pairs_help", smin=fmt.num(report.scale_min),
                       smax=fmt.num(report.scale_max)))
 cols = st.columns(4)
@@ -87,17 +89,16 @@ cols[3].metric(t("u.metric.bytes"), fmt.size(m["bytes_after"]),
                delta_color="off", delta_arrow="off", help=t("u.metric.bytes_help"))
 
 clip = report.level_range
-per_tensor = report.focus is None
 if not per_tensor:
-    st.info(t("u.focus_note", index=report.focus, size=f"{report.focus_size:,}",
-              pairs=f"{report.qparams.num_params:,}"), icon=":material/center_focus_strong:")
+    st.info(t("u.focus_note", index=report.focus, size=f"{report.focus_size:,}", pairs=pairs),
+            icon=":material/center_focus_strong:")
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader(t("u.hist.title"))
     log_y = st.toggle(t("u.log"), False, key="u_log", bind=QP, help=t("u.log_help"))
     summary = t("u.hist.summary", n=f"{report.focus_size:,}", lo=fmt.num(report.focus_min),
                 hi=fmt.num(report.focus_max), levels=report.n_levels,
-                step=fmt.num(fq.scale), clipped=fmt.pct(m["clipped_fraction"]))
+                step=fmt.num(fq.scale), clipped=fmt.pct(report.focus_clipped))
     st.plotly_chart(charts.histogram_with_levels(report.hist_edges, report.hist_x,
                                                  report.hist_x_hat, report.levels, clip,
                                                  log_y=log_y),

@@ -6,6 +6,7 @@ import pytest
 
 import quantlib as ql
 from tests.app.conftest import assert_ok, en, metric, open_app
+from ui import workspace
 
 
 def sqnr(at) -> float:
@@ -162,3 +163,5 @@ def test_per_channel_focus_draws_that_channel_only():
                               "u_ch_axis": "1"})
     assert_ok(at)
     assert any("#0" in i.value for i in at.info)
+    rows = workspace.DEFAULTS["ws_rows"]  # a channel along axis 1 holds one value per row
+    assert any(c.value.startswith(f"{rows} values from ") for c in at.caption)

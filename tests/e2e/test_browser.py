@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+import quantlib as ql
 from tests.e2e.conftest import SCREENSHOTS
 from ui import nav
 from ui.i18n import catalogue
@@ -126,4 +127,8 @@ def test_seed_preset_in_the_browser(page, server):
     page.goto(f"{server}/uniform?u_preset=seed003_affine_half_even&lang=vi")
     settle(page)
     no_exception(page)
+    assert page.locator("h1").first.inner_text().strip() == VI["u.title"]
+    expected = str(list(ql.SEED_EXAMPLES["seed003_affine_half_even"].expected_q))
+    alerts = page.locator("[data-testid='stMain'] [data-testid='stAlert']").all_inner_texts()
+    assert any(expected in text for text in alerts), alerts
     shoot(page, "uniform-seed003-vi")

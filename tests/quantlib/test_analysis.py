@@ -365,3 +365,13 @@ def test_range_used_gives_the_reports_scale(scheme):
     r = report(x, **scheme)
     lo, hi = r.range_used
     assert r.qparams == ql.qparams_from_range(lo, hi, **scheme)
+
+
+def test_focus_clipped_covers_the_focused_slice_only():
+    x = ql.generate("llm_activations", (64, 32), seed=0)
+    r = ql.uniform_report(x, granularity="channel", axis=1, method="percentile",
+                          percentile=99.0, focus=3)
+    part = ql.select(x, "channel", 1, index=3)
+    assert r.focus_clipped == ql.clipped_fraction(part, r.focus_qparams)
+    whole = ql.uniform_report(x, method="percentile", percentile=99.0)
+    assert whole.focus_clipped == whole.metrics["clipped_fraction"]
