@@ -2,13 +2,16 @@
 
 import streamlit as st
 
-from ui import controls, nav, workspace
-from ui.i18n import language_picker, t
+import views
+from ui import language, nav, urlstate, workspace
+from ui.i18n import t
 
 with st.sidebar:
-    language_picker()
+    language.picker()
 st.set_page_config(page_title=t("app.title"), page_icon=":material/stairs:", layout="wide")
-page = st.navigation(nav.streamlit_pages())
-controls.apply_preset_link()
-workspace.sidebar()
+page, info = nav.navigation(views.PAGES)
+if info.table is not None:
+    # Before the workspace: a page's preset link may choose the workspace's tensor.
+    urlstate.bind(info.table)
+workspace.picker()
 page.run()

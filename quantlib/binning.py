@@ -10,7 +10,11 @@ import math
 
 import numpy as np
 
+from ._validate import Interval, ParameterError
+
 _BLOCK = 1 << 16
+BINS = Interval(int, 1, None)
+MARGIN = Interval(float, 0.0, None)
 # A constant tensor has no width; widen it by this much either side (or by this fraction
 # of its value, when that is more) so bins exist.
 _DEGENERATE_HALF_WIDTH = 0.5
@@ -37,9 +41,8 @@ def padded_range(lo: float, hi: float, *, margin: float = 0.0) -> tuple[float, f
     """
     lo, hi = float(lo), float(hi)
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo > hi:
-        raise ValueError(f"need a finite range with lo <= hi, got [{lo}, {hi}]")
-    if not margin >= 0:
-        raise ValueError(f"margin must be a number >= 0, got {margin!r}")
+        raise ParameterError("display_range", lo=str(lo), hi=str(hi))
+    margin = MARGIN.check("margin", margin)
     if hi == lo:
         pad = max(abs(lo) * margin, _DEGENERATE_HALF_WIDTH)
         if lo - pad == lo:  # 0.5 is below the spacing of floats this large
@@ -159,8 +162,7 @@ def edges(lo: float, hi: float, bins: int) -> np.ndarray:
 
 
 def _check_bins(bins: int, lo: float, hi: float) -> None:
-    if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
-        raise ValueError(f"bins must be a positive integer, got {bins!r}")
+    BINS.check("bins", bins)
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"the range must be finite with lo < hi, got [{lo}, {hi}]; "
-                         "use padded_range for constant data")
+        raise ParameterError("bin_range",
+                             lo=str(lo), hi=str(hi))

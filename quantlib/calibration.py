@@ -5,22 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from . import granularity as gran
-from .qtypes import QParams, check_bits
+from ._validate import BITS, PERCENTILE, Options, ParameterError, ParameterTypeError
+from .qtypes import Layout, QParams
 from .uniform import as_float_array, qparams_from_range
 
 METHODS = ("minmax", "percentile")
+METHOD = Options(METHODS)
 DEFAULT_PERCENTILE = 99.99
-# Asymmetric percentile clips 100 - p from the bottom, so p below 50 would give lo > hi.
-MIN_PERCENTILE = 50.0
-
-
-def _percentile_option(options: dict) -> float:
-    p = options.pop("percentile", DEFAULT_PERCENTILE)
-    if isinstance(p, bool) or not isinstance(p, int | float | np.floating | np.integer):
-        raise TypeError(f"percentile must be a number, got {p!r}")
-    if not MIN_PERCENTILE <= p <= 100:
-        raise ValueError(f"percentile must be from {MIN_PERCENTILE} to 100, got {p}")
-    return float(p)
 
 
 def calibrate_rows(rows: np.ndarray, method: str = "minmax", *, bits: int = 8,
@@ -33,9 +24,8 @@ def calibrate_rows(rows: np.ndarray, method: str = "minmax", *, bits: int = 8,
     Returns ``(lo, hi)``, float64 arrays of shape (rows,). Symmetric ranges are
     ``(-amax, amax)``.
     """
-    check_bits(bits)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    BITS.check("bits", bits)
+    METHOD.check("method", method)
     options = dict(options)
     padded = bool(np.isnan(rows).any())
     if method == "minmax":
@@ -44,7 +34,7 @@ def calibrate_rows(rows: np.ndarray, method: str = "minmax", *, bits: int = 8,
             amax = np.maximum(np.abs(lo), np.abs(hi))
             lo, hi = -amax, amax
     else:
-        p = _percentile_option(options)
+        p = PERCENTILE.check("percentile", options.pop("percentile", DEFAULT_PERCENTILE))
         pct = np.nanpercentile if padded else np.percentile
         if symmetric:
             hi = pct(np.abs(rows), p, axis=1)
@@ -52,16 +42,15 @@ def calibrate_rows(rows: np.ndarray, method: str = "minmax", *, bits: int = 8,
         else:
             lo, hi = pct(rows, [100.0 - p, p], axis=1)
     if options:
-        raise TypeError(f"unknown options for method {method!r}: {sorted(options)}")
+        raise ParameterTypeError("unknown_options", method=repr(method), names=str(sorted(options)))
     return np.asarray(lo, np.float64), np.asarray(hi, np.float64)
 
 
 def _check_finite(x: np.ndarray) -> None:
     if x.size == 0:
-        raise ValueError("cannot calibrate an empty tensor: it has no values to take a range from")
+        raise ParameterError("empty_tensor")
     if not np.isfinite(x).all():
-        raise ValueError("x contains NaN or Inf; drop or replace them before calibrating "
-                         "(a range with Inf in it has no finite scale)")
+        raise ParameterError("nonfinite_input")
 
 
 def calibrate(x, method: str = "minmax", *, bits: int = 8, symmetric: bool = False,
@@ -86,9 +75,31 @@ def calibrate(x, method: str = "minmax", *, bits: int = 8, symmetric: bool = Fal
     return float(lo[0]), float(hi[0])
 
 
+def _check_layout(layout) -> Layout:
+    if not isinstance(layout, Layout):
+        raise ParameterTypeError("qparams_layout", value=repr(layout))
+    return layout
+
+
+def calibrate_layout(x, method: str = "minmax", *, layout: Layout, bits: int = 8,
+                     symmetric: bool = False, **options) -> tuple[np.ndarray, np.ndarray]:
+    """One range per (scale, zero point) of ``layout``: ``(lo, hi)`` in its parameter shape.
+
+    >>> calibrate_layout([[1.0, -2.0], [3.0, 0.5]], layout=Layout.channel(0))
+    (array([-2. ,  0.5]), array([1., 3.]))
+    """
+    x = as_float_array(x)
+    _check_finite(x)
+    layout = _check_layout(layout).resolve(x.shape)
+    lo, hi = calibrate_rows(gran.to_rows(x, layout), method, bits=bits, symmetric=symmetric,
+                            **options)
+    return gran.from_rows(lo, x.shape, layout), gran.from_rows(hi, x.shape, layout)
+
+
 def choose_qparams(x, *, bits: int = 8, symmetric: bool = False, method: str = "minmax",
                    granularity: str = "tensor", axis: int = 0, group_size: int = 64,
-                   signed: bool = True, narrow_range: bool = False, include_zero: bool = True,
+                   layout: Layout | None = None, signed: bool = True,
+                   narrow_range: bool = False, include_zero: bool = True,
                    **options) -> QParams:
     """Calibrate ``x`` and build its QParams, per tensor, per channel or per group.
 
@@ -100,19 +111,16 @@ def choose_qparams(x, *, bits: int = 8, symmetric: bool = False, method: str = "
     >>> choose_qparams(x, bits=4, symmetric=True, granularity="channel").scale
     array([4.28571429, 0.28571429])
 
-    ``axis`` is the channel axis (per-channel) or the axis split into groups of
-    ``group_size`` consecutive values (per-group; the last group may be partial).
+    The layout is either ``layout`` (a :class:`Layout`) or, in keyword form for notebooks,
+    ``granularity`` with ``axis`` (the channel axis, or the axis split into groups of
+    ``group_size`` consecutive values; the last group may be partial).
     """
     x = as_float_array(x)
-    _check_finite(x)
-    axis = gran.check_layout(x.shape, granularity, axis, group_size)
-    rows = gran.to_rows(x, granularity, axis, group_size)
-    lo, hi = calibrate_rows(rows, method, bits=bits, symmetric=symmetric, **options)
-    layout = (x.shape, granularity, axis, group_size)
-    return qparams_from_range(
-        gran.from_rows(lo, *layout), gran.from_rows(hi, *layout), bits=bits,
-        symmetric=symmetric, signed=signed, narrow_range=narrow_range,
-        include_zero=include_zero, granularity=granularity,
-        axis=None if granularity == "tensor" else axis,
-        group_size=group_size if granularity == "group" else None,
-    )
+    if layout is None:
+        layout = Layout.of(granularity, axis=axis, group_size=group_size)
+    layout = _check_layout(layout).resolve(x.shape)
+    lo, hi = calibrate_layout(x, method, layout=layout, bits=bits, symmetric=symmetric,
+                              **options)
+    return qparams_from_range(lo, hi, bits=bits, symmetric=symmetric, signed=signed,
+                              narrow_range=narrow_range, include_zero=include_zero,
+                              layout=layout)

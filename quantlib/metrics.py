@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from . import granularity as gran
+from ._validate import GROUP_SIZE, Interval, ParameterError
 from .qtypes import QParams
 from .uniform import as_float_array
 
@@ -14,7 +15,11 @@ FLOAT32_BITS = 32
 SCALE_BITS = 32  # scales are stored as float32, as PyTorch stores per-channel scales
 BITS_PER_BYTE = 8
 BYTES_PER_GB = 10**9  # decimal gigabytes, as model cards and seed 002's VRAM table use
-BILLION = 10**9
+SIZE = Interval(int, 1, None)
+NUM_PARAMS = Interval(float, 0.0, None)
+#: Bits per stored value: from 1 (binary weights) to 64 (float64); fractions such as 4.5
+#: count a shared scale per block.
+STORAGE_BITS = Interval(float, 1.0, 64.0)
 # Accumulate in float64 over cache-sized blocks: float32 sums over 16M values drift.
 _BLOCK = 1 << 18
 
@@ -57,10 +62,9 @@ def clipped_fraction(x, qparams: QParams) -> float:
     0.25
     """
     x = as_float_array(x)
-    layout = (qparams.granularity, qparams.axis or 0, qparams.group_size or 1)
     # Padding of a partial group is NaN, and NaN compares False: it is never counted.
-    rows = gran.to_rows(x, *layout)
-    scale, zero = (gran.row_params(np.asarray(p, np.float64), x.shape, *layout)
+    rows = gran.to_rows(x, qparams.layout)
+    scale, zero = (gran.row_params(np.asarray(p, np.float64), x.shape, qparams.layout)
                    for p in (qparams.scale, qparams.zero_point))
     half = 0.5  # a value within half a step of the end level rounds onto it unclipped
     lo, hi = (qparams.qmin - half - zero) * scale, (qparams.qmax + half - zero) * scale
@@ -77,8 +81,7 @@ def bits_per_value(qparams: QParams, size: int) -> float:
     >>> bits_per_value(qp, 128)
     4.5
     """
-    if size < 1:
-        raise ValueError(f"size must be at least 1, got {size}")
+    size = SIZE.check("size", size)
     zero_bits = 0 if qparams.symmetric else qparams.bits
     return qparams.bits + qparams.num_params * (SCALE_BITS + zero_bits) / size
 
@@ -97,17 +100,16 @@ def metrics(x, x_hat, qparams: QParams | None = None) -> dict[str, float]:
     """
     x, x_hat = as_float_array(x), as_float_array(x_hat, name="x_hat")
     if x.shape != x_hat.shape:
-        raise ValueError(f"x and x_hat must have the same shape, got {x.shape} and {x_hat.shape}")
+        raise ParameterError("shape_mismatch", a=str(x.shape), b=str(x_hat.shape))
     if x.size == 0:
-        raise ValueError("metrics need at least one value, got an empty tensor")
+        raise ParameterError("empty_metrics")
     shift = 0
     with np.errstate(over="ignore", invalid="ignore"):
         s = _sums(x, x_hat)
     if not all(np.isfinite(v) for v in s.values()):
         for name, arr in (("x", x), ("x_hat", x_hat)):
             if not np.isfinite(arr).all():
-                raise ValueError(f"{name} contains NaN or Inf, so the error metrics are "
-                                 "undefined; drop or replace those values first")
+                raise ParameterError("nonfinite_metrics", name=name)
         # Finite but huge (|x| above ~1e154): the squares overflow, so sum values scaled
         # by a power of two (exact); SQNR and cosine do not depend on the scale.
         shift = -math.frexp(max(float(np.abs(x).max()), float(np.abs(x_hat).max())))[1]
@@ -141,10 +143,8 @@ def memory_bytes(num_params: float, bits_per_param: float) -> float:
     >>> memory_bytes(175e9, 16) / BYTES_PER_GB
     350.0
     """
-    if not (np.isfinite(num_params) and num_params >= 0):
-        raise ValueError(f"num_params must be a finite number >= 0, got {num_params}")
-    if not (np.isfinite(bits_per_param) and bits_per_param > 0):
-        raise ValueError(f"bits_per_param must be a finite number > 0, got {bits_per_param}")
+    num_params = NUM_PARAMS.check("num_params", num_params)
+    bits_per_param = STORAGE_BITS.check("bits_per_param", bits_per_param)
     return float(num_params) * float(bits_per_param) / BITS_PER_BYTE
 
 
@@ -165,30 +165,5 @@ def block_bits(bits: int, block_size: int, *, scale_bits: int = SCALE_BITS) -> f
     >>> block_bits(4, 64)
     4.5
     """
-    if block_size < 1:
-        raise ValueError(f"block_size must be at least 1, got {block_size}")
+    block_size = GROUP_SIZE.check("block_size", block_size)
     return bits + scale_bits / block_size
-
-
-NF4_BLOCK = 64
-# Storage formats for the model-memory calculator: name -> bits per parameter.
-STORAGE_FORMATS = {
-    "FP32": float(FLOAT32_BITS),
-    "FP16 / BF16": 16.0,
-    "FP8 / INT8": 8.0,
-    "NF4 (QLoRA)": block_bits(4, NF4_BLOCK),
-    "INT4": 4.0,
-    "INT2": 2.0,
-}
-
-
-def memory_table(params_billions: float, formats: dict[str, float] | None = None
-                 ) -> list[tuple[str, float, float]]:
-    """``(format, bits per parameter, GB)`` for a model of ``params_billions`` parameters.
-
-    >>> memory_table(175, {"FP16": 16})
-    [('FP16', 16, 350.0)]
-    """
-    formats = STORAGE_FORMATS if formats is None else formats
-    return [(name, bits, memory_gb(params_billions * BILLION, bits))
-            for name, bits in formats.items()]

@@ -18,6 +18,9 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ._validate import Options
+from .qtypes import Layout
+
 _SEED002 = (0.3, 0.6, -0.3, -0.5, 0.0, 0.7, -0.8, 0.2)
 
 SEED_TENSORS = MappingProxyType({
@@ -45,8 +48,7 @@ def seed_tensor(name: str) -> np.ndarray:
     >>> seed_tensor("seed003_vector")
     array([-2.5, -1. ,  0. ,  1. ,  3.5], dtype=float32)
     """
-    if name not in SEED_TENSORS:
-        raise ValueError(f"unknown seed tensor {name!r}; choose one of {list(SEED_TENSORS)}")
+    Options(tuple(SEED_TENSORS)).check("name", name)
     return np.array(SEED_TENSORS[name], dtype=np.float32)
 
 
@@ -61,8 +63,7 @@ class SeedExample:
     narrow_range: bool = False
     bits: int = 8
     rounding: str = "half_even"
-    granularity: str = "tensor"
-    axis: int = 0
+    layout: Layout = Layout()
     include_zero: bool = True
     expected_q: tuple[int, ...] | None = None
     expected_zero_point: int | None = None
@@ -80,8 +81,8 @@ class SeedExample:
     def qparams_kwargs(self) -> dict:
         """Keyword arguments for ``choose_qparams`` (min-max calibration)."""
         return dict(bits=self.bits, symmetric=self.symmetric, signed=self.signed,
-                    narrow_range=self.narrow_range, granularity=self.granularity,
-                    axis=self.axis, include_zero=self.include_zero, method="minmax")
+                    narrow_range=self.narrow_range, layout=self.layout,
+                    include_zero=self.include_zero, method="minmax")
 
 
 SEED_EXAMPLES = MappingProxyType({
@@ -108,20 +109,12 @@ SEED_EXAMPLES = MappingProxyType({
         expected_q=(0, 64, 106, 148, 255), expected_zero_point=106),
     "seed003_groups": SeedExample(
         "seed003_groups", "003", symmetric=True, bits=4, narrow_range=True,
-        granularity="channel", axis=0),
+        layout=Layout.channel(0)),
     "seed001_asymmetric_rows": SeedExample(
-        "seed001_matrix_4x4", "001", symmetric=False, signed=False, granularity="channel",
-        axis=0, include_zero=False),
+        "seed001_matrix_4x4", "001", symmetric=False, signed=False, layout=Layout.channel(0),
+        include_zero=False),
     "seed001_symmetric_rows": SeedExample(
         "seed001_matrix_2x10", "001", symmetric=True, narrow_range=True,
-        granularity="channel", axis=0),
+        layout=Layout.channel(0)),
 })
 
-
-# Seed 002's VRAM table ("Model Size * 2 (Loading with FP16)"): billions of parameters.
-MODEL_SIZES = MappingProxyType({
-    "GPT-3": 175,
-    "BLOOM": 176,
-    "Llama-2-70B": 70,
-    "Mistral 7B": 7,
-})

@@ -11,9 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import granularity as gran
-from .qtypes import QParams, check_bits, int_range
+from ._validate import BITS, SEED, Options, ParameterError, ParameterTypeError
+from .qtypes import Layout, QParams, int_range
 
 ROUNDING_MODES = ("half_even", "half_away", "floor", "stochastic")
+ROUNDING = Options(ROUNDING_MODES)
 
 # Work through big per-tensor arrays in blocks that stay in the CPU cache, so that the
 # five elementwise steps of quantize cost about one pass over memory, not five.
@@ -33,22 +35,44 @@ def as_float_array(x, *, name: str = "x") -> np.ndarray:
         return arr if arr.dtype in (np.float32, np.float64) else arr.astype(np.float32)
     if kind in "iub":
         return arr.astype(np.float64)
-    raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype} "
-                    "(complex, object and string arrays cannot be quantized)")
+    raise ParameterTypeError("not_real",
+                             name=name, dtype=str(arr.dtype))
 
 
 def _check_range(lo: np.ndarray, hi: np.ndarray) -> None:
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise ValueError(f"the range must be finite, got lo={lo}, hi={hi}; "
-                         "drop or replace NaN/Inf values before calibrating")
+        raise ParameterError("range_not_finite",
+                             lo=str(lo), hi=str(hi))
     if np.any(lo > hi):
-        raise ValueError(f"the range needs lo <= hi, got lo={lo}, hi={hi}")
+        raise ParameterError("range_reversed",
+                             lo=str(lo), hi=str(hi))
+
+
+def widened_range(lo, hi, *, symmetric: bool, include_zero: bool):
+    """The range a scale is computed from: ``[-amax, amax]``, or widened to contain 0.
+
+    >>> [float(v) for v in widened_range(0.5, 2.0, symmetric=False, include_zero=True)]
+    [0.0, 2.0]
+    >>> [float(v) for v in widened_range(-0.8, 0.7, symmetric=True, include_zero=True)]
+    [-0.8, 0.8]
+
+    Works elementwise on arrays (one range per channel or group) as well.
+    """
+    if symmetric:
+        amax = np.maximum(np.abs(lo), np.abs(hi))
+        return -amax, amax
+    if include_zero:
+        return np.minimum(lo, 0.0), np.maximum(hi, 0.0)
+    return lo, hi
+
+
+def _scalar(value):
+    return value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
 
 
 def qparams_from_range(lo, hi, *, bits: int = 8, symmetric: bool = False, signed: bool = True,
                        narrow_range: bool = False, include_zero: bool = True,
-                       granularity: str | None = None, axis: int | None = None,
-                       group_size: int | None = None) -> QParams:
+                       layout: Layout | None = None) -> QParams:
     """Quantization parameters that map the real range [lo, hi] onto b-bit integers.
 
     Seed 002's asymmetric example (min -0.8, max 0.7) and seed 003's symmetric one:
@@ -61,45 +85,50 @@ def qparams_from_range(lo, hi, *, bits: int = 8, symmetric: bool = False, signed
     (0.027559, 0)
 
     ``lo`` and ``hi`` may be arrays of equal shape (one range per channel or group); then
-    ``scale`` is a float64 array and ``zero_point`` an int64 array of that shape. A 1-D
-    range array means per-channel along axis 0 unless ``granularity``/``axis``/``group_size``
-    say which layout the arrays describe (``choose_qparams`` passes them).
+    ``scale`` is a float64 array and ``zero_point`` an int64 array of that shape, and
+    ``layout`` says which layout they describe (``choose_qparams`` passes it; a 1-D range
+    array without one means per channel along axis 0).
     """
-    bits = check_bits(bits)
+    bits = BITS.check("bits", bits)
     lo = np.asarray(lo, dtype=np.float64)
     hi = np.asarray(hi, dtype=np.float64)
     if lo.shape != hi.shape:
-        raise ValueError(f"lo and hi must have the same shape, got {lo.shape} and {hi.shape}")
+        raise ParameterError("range_shapes", lo=str(lo.shape), hi=str(hi.shape))
     _check_range(lo, hi)
     qmin, qmax = int_range(bits, signed=signed, narrow_range=narrow_range)
+    if symmetric and narrow_range and not signed:
+        raise ParameterError("symmetric_unsigned_narrow")
+    given = (lo, hi)
+    lo, hi = widened_range(lo, hi, symmetric=symmetric, include_zero=include_zero)
     if symmetric:
-        if narrow_range and not signed:
-            raise ValueError("symmetric unsigned quantization cannot use narrow_range: "
-                             "code 0 (the real zero) would be dropped")
-        amax = np.maximum(np.abs(lo), np.abs(hi))
         # Signed: amax / (2^(b-1) - 1), as TensorRT and the seeds do; unsigned: amax / (2^b - 1).
-        scale = np.where(amax > 0, amax / qmax, 1.0)
+        scale = np.where(hi > 0, hi / qmax, 1.0)
+    else:
+        steps = qmax - qmin
+        # The width of a range near +-1.8e308 overflows float64 although its step is
+        # finite: then take hi / steps - lo / steps. A zero-width range has no natural
+        # step: all zeros get scale 1, a constant c gets |c| / steps so that c itself is
+        # exactly representable.
+        with np.errstate(over="ignore"):
+            width = hi - lo
+        width_steps = np.where(np.isfinite(width), width / steps, hi / steps - lo / steps)
+        scale = np.where(hi > lo, width_steps, np.where(lo == 0, 1.0, np.abs(lo) / steps))
+    if not np.all(scale > 0):  # a range narrower than qmax - qmin of float64's tiniest steps
+        raise ParameterError("range_too_small", lo=str(_scalar(given[0])),
+                             hi=str(_scalar(given[1])))
+    if symmetric:
         zero_point = np.zeros(lo.shape, dtype=np.int64)
     else:
-        if include_zero:
-            lo, hi = np.minimum(lo, 0.0), np.maximum(hi, 0.0)
-        steps = qmax - qmin
-        # A zero-width range has no natural step: all zeros get scale 1, a constant c
-        # gets |c| / steps so that c itself is exactly representable.
-        scale = np.where(hi > lo, (hi - lo) / steps, np.where(lo == 0, 1.0, np.abs(lo) / steps))
         zero_point = qmin - np.round(lo / scale).astype(np.int64)
         if include_zero:
             zero_point = np.clip(zero_point, qmin, qmax)
+    if layout is None:
+        layout = Layout.tensor() if scale.ndim == 0 else Layout.channel(0)
     if scale.ndim == 0:
         scale, zero_point = float(scale), int(zero_point)
-    if granularity is None:
-        granularity = "tensor" if np.ndim(scale) == 0 else "channel"
-    if granularity != "tensor" and axis is None:
-        axis = 0
     return QParams(scale=scale, zero_point=zero_point, qmin=qmin, qmax=qmax, bits=bits,
                    symmetric=bool(symmetric), signed=bool(signed),
-                   narrow_range=bool(narrow_range), granularity=granularity, axis=axis,
-                   group_size=group_size if granularity == "group" else None)
+                   narrow_range=bool(narrow_range), layout=layout)
 
 
 def round_values(y: np.ndarray, rounding: str = "half_even", *,
@@ -116,6 +145,7 @@ def round_values(y: np.ndarray, rounding: str = "half_even", *,
     ``stochastic`` rounds up with probability equal to the fractional part, so it is
     unbiased on average; it needs ``rng``.
     """
+    ROUNDING.check("rounding", rounding)
     if rounding == "half_even":
         return np.rint(y, out=y)
     if rounding == "floor":
@@ -127,14 +157,12 @@ def round_values(y: np.ndarray, rounding: str = "half_even", *,
             up = np.abs(y - whole) >= 0.5
         np.copysign(up, y, out=y)
         return np.add(whole, y, out=y)
-    if rounding == "stochastic":
-        if rng is None:
-            raise ValueError("stochastic rounding needs a seeded rng")
-        return _stochastic(y, rng.random(y.shape, dtype=y.dtype))
-    raise ValueError(f"rounding must be one of {ROUNDING_MODES}, got {rounding!r}")
+    if rng is None:  # stochastic
+        raise ParameterError("stochastic_rng")
+    return stochastic_round(y, rng.random(y.shape, dtype=y.dtype))
 
 
-def _stochastic(y: np.ndarray, noise: np.ndarray) -> np.ndarray:
+def stochastic_round(y: np.ndarray, noise: np.ndarray) -> np.ndarray:
     """Round ``y`` in place up with probability frac(y), given uniform ``noise`` in [0, 1).
 
     ``floor(y + u)`` would be shorter, but in float32 ``y + u`` rounds up to ``y + 1`` when
@@ -157,10 +185,17 @@ def _max_steps(qparams: QParams) -> int:
     return int(max(np.max(np.abs(qparams.qmin - zero)), np.max(np.abs(qparams.qmax - zero))))
 
 
-def _work_dtype(dtype: np.dtype, qparams: QParams) -> np.dtype:
-    """float32 for float32 data, unless a scale is too small for float32 to hold it or
-    the codes plus zero point are too large for float32 to count exactly."""
-    if dtype == np.float32 and (np.min(qparams.scale) < _F32.tiny
+def work_dtype(dtype: np.dtype, qparams: QParams) -> np.dtype:
+    """The dtype :func:`quantize` divides and rounds in: ``x``'s own float dtype, except
+    float64 for float32 data whose scale float32 cannot hold (below its smallest normal
+    or above its largest value), or whose codes plus zero point float32 cannot count
+    exactly.
+
+    >>> work_dtype(np.dtype(np.float32), qparams_from_range(-1.0, 1.0))
+    dtype('float32')
+    """
+    scale = np.asarray(qparams.scale)
+    if dtype == np.float32 and (np.min(scale) < _F32.tiny or np.max(scale) > _F32.max
                                 or _max_steps(qparams) >= _F32_EXACT_INT):
         return np.dtype(np.float64)
     return dtype
@@ -193,22 +228,19 @@ def _dequantize_into(q: np.ndarray, zero, scale, out: np.ndarray, steps_dtype,
         np.multiply(steps, scale, out=out, dtype=np.float64, casting="unsafe")
 
 
-def _layout(qparams: QParams) -> tuple[str, int, int]:
-    return qparams.granularity, qparams.axis or 0, qparams.group_size or 1
-
-
-def _row_params(shape: tuple[int, ...], qparams: QParams, dtype) -> tuple[np.ndarray, np.ndarray]:
-    layout = _layout(qparams)
-    return (gran.row_params(np.asarray(qparams.scale, dtype=dtype), shape, *layout),
-            gran.row_params(np.asarray(qparams.zero_point, dtype=dtype), shape, *layout))
+def row_params_of(shape: tuple[int, ...], qparams: QParams, dtype) -> tuple[np.ndarray, np.ndarray]:
+    return tuple(gran.row_params(np.asarray(p, dtype=dtype), shape, qparams.layout)
+                 for p in (qparams.scale, qparams.zero_point))
 
 
 def _quantize_block(block, scale, zero, qp: QParams, rounding: str, noise, out,
                     work: np.ndarray | None = None) -> None:
     """``out[...] = clip(round(block / scale) + zero)``, using ``work`` as scratch space."""
-    y = np.divide(block, scale, out=work)
+    # Values far beyond a tiny range divide to +-inf: clipping then gives qmin/qmax.
+    with np.errstate(over="ignore"):
+        y = np.divide(block, scale, out=work)
     if rounding == "stochastic":
-        _stochastic(y, noise)
+        stochastic_round(y, noise)
     else:
         round_values(y, rounding)
     y += zero
@@ -219,8 +251,7 @@ def _quantize_block(block, scale, zero, qp: QParams, rounding: str, noise, out,
         with np.errstate(invalid="raise"):
             out[...] = y
     except FloatingPointError:
-        raise ValueError("x contains NaN, which has no integer code; "
-                         "drop or replace NaN values before quantizing") from None
+        raise ParameterError("nan_input") from None
 
 
 def quantize(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 0) -> np.ndarray:
@@ -240,20 +271,20 @@ def quantize(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 0)
     stochastic rounding only; its random numbers are drawn in ``x``'s flat order, so
     every granularity (and :func:`step_table`) sees the same stream.
     """
-    if rounding not in ROUNDING_MODES:
-        raise ValueError(f"rounding must be one of {ROUNDING_MODES}, got {rounding!r}")
+    ROUNDING.check("rounding", rounding)
+    seed = SEED.check("seed", seed)
     x = as_float_array(x)
     rng = np.random.default_rng(seed) if rounding == "stochastic" else None
-    work = _work_dtype(x.dtype, qparams)
-    if qparams.granularity != "tensor":
-        layout = _layout(qparams)
-        rows = gran.to_rows(x, *layout, fill=0)
+    work = work_dtype(x.dtype, qparams)
+    layout = qparams.layout
+    if layout.granularity != "tensor":
+        rows = gran.to_rows(x, layout, fill=0)
         noise = None if rng is None else gran.to_rows(rng.random(x.shape, dtype=x.dtype),
-                                                      *layout, fill=0)
+                                                      layout, fill=0)
         out = np.empty(rows.shape, dtype=qparams.dtype)
-        _quantize_block(rows, *_row_params(x.shape, qparams, work), qparams, rounding,
+        _quantize_block(rows, *row_params_of(x.shape, qparams, work), qparams, rounding,
                         noise, out)
-        return gran.contiguous(gran.rows_to_tensor(out, x.shape, *layout))
+        return gran.contiguous(gran.rows_to_tensor(out, x.shape, layout))
     out = np.empty(x.shape, dtype=qparams.dtype)
     scale, zero = work.type(qparams.scale), work.type(qparams.zero_point)
     flat_x, flat_out = x.reshape(-1), out.reshape(-1)
@@ -280,17 +311,18 @@ def dequantize(q, qparams: QParams) -> np.ndarray:
     """
     q = np.asarray(q)
     if q.dtype.kind not in "iu":
-        raise TypeError(f"q must hold integer codes, got dtype {q.dtype}")
+        raise ParameterTypeError("not_codes",
+                                 dtype=str(q.dtype))
     lowest, highest = level_bounds(qparams)
     saturate = bool(np.min(lowest) < _F32.min or np.max(highest) > _F32.max)
     steps = np.float32 if _max_steps(qparams) < _F32_EXACT_INT else np.float64
-    if qparams.granularity != "tensor":
-        layout = _layout(qparams)
-        scale, zero = _row_params(q.shape, qparams, np.float64)
-        rows = gran.to_rows(q, *layout, fill=0)
+    layout = qparams.layout
+    if layout.granularity != "tensor":
+        scale, zero = row_params_of(q.shape, qparams, np.float64)
+        rows = gran.to_rows(q, layout, fill=0)
         out = np.empty(rows.shape, dtype=np.float32)
         _dequantize_into(rows, zero, scale, out, steps, saturate)
-        return gran.contiguous(gran.rows_to_tensor(out, q.shape, *layout))
+        return gran.contiguous(gran.rows_to_tensor(out, q.shape, layout))
     out = np.empty(q.shape, dtype=np.float32)
     scale, zero = np.float64(qparams.scale), qparams.zero_point
     flat_q, flat_out = q.reshape(-1), out.reshape(-1)
@@ -310,88 +342,3 @@ def fake_quantize(x, qparams: QParams, *, rounding: str = "half_even", seed: int
     array([ 0.3023622, -0.8      ], dtype=float32)
     """
     return dequantize(quantize(x, qparams, rounding=rounding, seed=seed), qparams)
-
-
-def levels(qparams: QParams, index: int | None = None) -> np.ndarray:
-    """Every value ``dequantize`` can produce (for one channel/group when ``index`` is given).
-
-    >>> levels(qparams_from_range(0.0, 3.0, bits=2, signed=False))
-    array([0., 1., 2., 3.])
-
-    Returns float64 of shape (qmax - qmin + 1,).
-    """
-    scale, zero = param_pair(qparams, index)
-    return (np.arange(qparams.qmin, qparams.qmax + 1) - zero) * scale
-
-
-def param_pair(qparams: QParams, index: int | None = None) -> tuple[float, int]:
-    """The ``(scale, zero_point)`` of parameter pair ``index`` (row order; None = per-tensor).
-
-    >>> param_pair(qparams_from_range(np.array([-1.0, -2.0]), np.array([1.0, 2.0]),
-    ...                              symmetric=True), 1)
-    (0.015748031496062992, 0)
-    """
-    if qparams.granularity == "tensor":
-        return float(qparams.scale), int(qparams.zero_point)
-    if index is None:
-        raise ValueError(f"{qparams.granularity} qparams hold {qparams.num_params} pairs; "
-                         "pass index to pick one")
-    if not 0 <= index < qparams.num_params:
-        raise ValueError(f"index {index} is out of range: there are {qparams.num_params} pairs")
-    axis = qparams.axis or 0
-    scale, zero = (np.moveaxis(np.asarray(p), axis, -1).reshape(-1)
-                   if qparams.granularity == "group" else np.asarray(p)
-                   for p in (qparams.scale, qparams.zero_point))
-    return float(scale[index]), int(zero[index])
-
-
-def qparams_at(qparams: QParams, index: int | None = None) -> QParams:
-    """The per-tensor QParams of one channel or group (row order), for plotting one slice.
-
-    >>> qp = qparams_from_range(np.array([-1.0, -2.0]), np.array([1.0, 2.0]), symmetric=True)
-    >>> qparams_at(qp, 1).scale, qparams_at(qp, 1).granularity
-    (0.015748031496062992, 'tensor')
-    """
-    scale, zero = param_pair(qparams, index)
-    return QParams(scale=scale, zero_point=zero, qmin=qparams.qmin, qmax=qparams.qmax,
-                   bits=qparams.bits, symmetric=qparams.symmetric, signed=qparams.signed,
-                   narrow_range=qparams.narrow_range)
-
-
-def step_table(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 0,
-               count: int = 8) -> dict[str, np.ndarray]:
-    """Every intermediate of quantization for the first ``count`` values (flat order).
-
-    >>> t = step_table([0.3, -0.8], qparams_from_range(-0.8, 0.8, symmetric=True))
-    >>> t["x/s"], t["q"]
-    (array([  47.625, -127.   ]), array([  48, -127]))
-
-    Returns a dict of 1-D arrays: ``x``, ``scale``, ``x/s``, ``round``, ``zero_point``,
-    ``+z``, ``q`` (after clipping), ``clipped`` (bool), ``x_hat`` and ``error`` (x_hat - x).
-    The arithmetic is the same as :func:`quantize` (same dtype, same random stream), so
-    the ``q`` column equals ``quantize(x)`` for those values.
-    """
-    if rounding not in ROUNDING_MODES:
-        raise ValueError(f"rounding must be one of {ROUNDING_MODES}, got {rounding!r}")
-    x = as_float_array(x)
-    values = x.reshape(-1)[:count]
-    row = gran.row_of(np.arange(values.size), x.shape, *_layout(qparams))
-    work = _work_dtype(x.dtype, qparams)
-    scale64, zero64 = (p[row, 0] for p in _row_params(x.shape, qparams, np.float64))
-    scale, zero = scale64.astype(work), zero64.astype(work)
-    scaled = values / scale
-    rounded = scaled.copy()
-    if rounding == "stochastic":
-        _stochastic(rounded, np.random.default_rng(seed).random(values.size, dtype=x.dtype))
-    else:
-        round_values(rounded, rounding)
-    shifted = rounded + zero
-    q = np.clip(shifted, qparams.qmin, qparams.qmax)
-    x_hat = np.clip((q - zero64) * scale64, _F32.min, _F32.max).astype(np.float32)
-    as64 = np.float64
-    return {
-        "x": values.astype(as64), "scale": scale.astype(as64), "x/s": scaled.astype(as64),
-        "round": rounded.astype(as64), "zero_point": zero.astype(np.int64),
-        "+z": shifted.astype(as64), "q": q.astype(np.int64), "clipped": shifted != q,
-        "x_hat": x_hat.astype(as64), "error": x_hat.astype(as64) - values.astype(as64),
-    }

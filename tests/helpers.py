@@ -1,19 +1,16 @@
 """Helpers that several test modules share, kept here so that no test module imports another.
 
-Files built by hand, the load messages of quantlib.tensors as its source writes them, and
-a step of an AppTest.
+Files built by hand, the load messages of quantlib.tensors from its MESSAGES table, and a
+step of an AppTest.
 """
 
 from __future__ import annotations
 
-import ast
 import io
 import json
 import string
 import struct
 import zipfile
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 
@@ -86,46 +83,12 @@ def raw_zip(name: str, deflated: bytes, declared_size: int, crc: int = 0) -> byt
     return local + deflated + central + end
 
 
-# --- the messages of quantlib.tensors, read from its source -------------------------
-
-TENSORS_SOURCE = Path(tensors.__file__)
-MAKERS = {"TensorLoadError", "LoadText"}
-
-
-@cache
-def _tensors_tree() -> ast.Module:
-    return ast.parse(TENSORS_SOURCE.read_text(encoding="utf-8"))
-
-
-def message_calls() -> list[ast.Call]:
-    """Every ``TensorLoadError(...)`` and ``LoadText(...)`` call in tensors.py."""
-    return [node for node in ast.walk(_tensors_tree()) if isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name) and node.func.id in MAKERS]
-
-
-def _is_message_pair(node: ast.expr) -> bool:
-    return (isinstance(node, ast.Tuple) and len(node.elts) == 2
-            and isinstance(node.elts[0], ast.Constant) and isinstance(node.elts[0].value, str))
-
-
-def message_table_entries() -> list[ast.Tuple]:
-    """The ``(code, template)`` pairs of tensors.py's message tables: dict literals whose
-    values are all such pairs. A call raising one names its code and template by variables."""
-    return [value for node in ast.walk(_tensors_tree()) if isinstance(node, ast.Dict)
-            and node.values and all(map(_is_message_pair, node.values))
-            for value in node.values]
-
-
-def template_of(node: ast.expr) -> str:
-    """An English template as the source writes it: a literal, maybe joined with constants."""
-    return eval(compile(ast.Expression(node), str(TENSORS_SOURCE), "eval"), vars(tensors))
+# --- the messages of quantlib.tensors, from its table --------------------------------
 
 
 def source_texts() -> dict[str, str]:
-    """Every code that tensors.py uses, with its English template."""
-    pairs = [call.args[:2] for call in message_calls() if isinstance(call.args[0], ast.Constant)]
-    pairs += [entry.elts for entry in message_table_entries()]
-    return {code.value: template_of(template) for code, template in pairs}
+    """Every code of quantlib.tensors' load messages and labels, with its English template."""
+    return dict(tensors.MESSAGES)
 
 
 def render(lang: str, code: str, params: dict) -> str:
@@ -138,8 +101,8 @@ def render(lang: str, code: str, params: dict) -> str:
 # --- AppTest -------------------------------------------------------------------------
 
 
-def upload(at, name: str, data: bytes):
+def upload(at, name: str, data: bytes, lang: str = "en"):
     """Switch the workspace to uploads and upload ``data`` as the file ``name``."""
-    at.segmented_control(key="ws_source").set_value("upload").run()
+    at.segmented_control(key=f"ws_source@{lang}").set_value("upload").run()
     at.file_uploader(key="ws_upload").set_value((name, data, "application/octet-stream")).run()
     return at

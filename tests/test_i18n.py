@@ -8,38 +8,53 @@ from pathlib import Path
 import pytest
 
 import quantlib as ql
+import views
+from lessons import home, uniform, uniform_maths
+from quantlib import _validate, tensors
 from tests.helpers import placeholders, source_texts
-from ui import controls, nav, workspace
+from ui import charts, language, workspace
 from ui.i18n import LANGUAGES, catalogue
+from ui.urlstate import ControlTable
+from views.uniform import controls as uniform_controls
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [ROOT / "app.py", *sorted((ROOT / "views").glob("*.py")),
-           *sorted((ROOT / "ui").glob("*.py"))]
+SOURCES = [ROOT / "app.py", *sorted((ROOT / "views").rglob("*.py")),
+           *sorted((ROOT / "ui").rglob("*.py"))]
 LITERAL = re.compile(r"""\bt\(\s*(["'])([^"'{}]+)\1\s*[,)]""")
+TABLES = [language.TABLE, workspace.table(), *(p.table for p in views.PAGES if p.table)]
 
 
 def literal_keys() -> set[str]:
     return {m[1] for path in SOURCES for m in LITERAL.findall(path.read_text(encoding="utf-8"))}
 
 
+def table_keys(table: ControlTable) -> set[str]:
+    """The labels, helps and option labels a Control table names."""
+    keys = set()
+    for control in table.controls:
+        keys |= {control.label} | ({control.help} if control.help else set())
+        if isinstance(control.option_label, str):
+            keys |= {f"{control.option_label}.{option}" for option in control.options}
+    return keys
+
+
 def dynamic_keys() -> set[str]:
     """Keys built with f-strings in the code, listed from the data they are built from."""
     fam = {
         "gen.kind": ql.GENERATORS, "gen.help": ql.GENERATORS,
-        "gen.param": {p for params in ql.GENERATORS.values() for p in params},
-        "nav": [p.key for p in nav.PAGES], "path": [p.key for p in nav.PAGES[1:]],
-        "preset.example": ["none", *ql.SEED_EXAMPLES], "preset.note": ql.SEED_EXAMPLES,
-        "preset.tensor": ql.SEED_TENSORS, "u.mode": controls.MODES, "u.sign": controls.SIGNS,
-        "u.range": controls.RANGES, "u.round": ql.ROUNDING_MODES,
-        "u.gran": ql.GRANULARITIES, "u.axis": ("channel", "group"),
-        "u.axis_help": ("channel", "group"),
+        "nav": [p.key for p in views.PAGES], "path": [p.key for p in views.PAGES[1:]],
+        "nav.section": {p.section for p in views.PAGES},
+        "preset.note": ql.SEED_EXAMPLES, "preset.tensor": ql.SEED_TENSORS,
+        "u.axis": ("last",), "u.metric": ("smaller", "larger"),
         "u.col": ("x", "scale", "x/s", "round", "zero_point", "+z", "q", "clipped", "x_hat",
                   "error"),
-        "ws.nan": ql.NONFINITE_POLICIES, "ws.source": workspace.SOURCES,
-        "gpu": ("consumer", "datacenter"),
-        "load": source_texts(),  # the codes of ql.TensorLoadError and its labels
+        "gpu": home.GPU_MEMORY_GB, "chart": charts.LABELS, "fmt.values": ("one", "other"),
+        "snippet": uniform_maths.COMMENTS, "ws": ("title", "title_help"),
+        "load": source_texts(),  # the codes of TensorLoadError and its labels
+        "err": _validate.MESSAGES,  # the codes of ParameterError and ParameterTypeError
     }
-    return {f"{prefix}.{name}" for prefix, names in fam.items() for name in names}
+    keys = {f"{prefix}.{name}" for prefix, names in fam.items() for name in names}
+    return keys.union(*(table_keys(table) for table in TABLES))
 
 
 @pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
@@ -69,3 +84,32 @@ def test_every_key_the_code_uses_exists():
 
 def test_no_dead_keys():
     assert sorted(set(catalogue("en")) - literal_keys() - dynamic_keys()) == []
+
+
+@pytest.mark.parametrize(("code", "template"), sorted(_validate.MESSAGES.items()))
+def test_every_parameter_error_has_the_same_placeholders_in_the_catalogues(code, template):
+    for lang in LANGUAGES:
+        assert placeholders(catalogue(lang)[f"err.{code}"]) == placeholders(template), lang
+
+
+# Formulas, and the English terms the Vietnamese course itself uses (scale, zero point).
+SAME_IN_BOTH = {"chart.staircase", "lang.label", "u.col.error", "u.col.q", "u.col.x/s",
+                "u.col.x_hat", "u.metric.scale_focus", "u.metric.zero", "u.mode.affine",
+                "ws.label_generated"}
+
+
+def test_the_vietnamese_catalogue_is_not_english():
+    """Texts a student reads should not stay English in Vietnamese (names excepted)."""
+    en, vi = catalogue("en"), catalogue("vi")
+    same = {k for k in en if en[k] == vi[k] and len(en[k].split()) > 2
+            and not k.startswith(("preset.example", "preset.tensor", "home.memory.model"))}
+    assert same == SAME_IN_BOTH
+
+
+def test_the_pages_bounds_come_from_quantlib():
+    assert uniform_controls.TABLE["u_bits"].bounds.low == _validate.BITS.low
+    assert workspace.table().controls[0].key == "ws_source"
+    for kind, params in tensors.GENERATOR_PARAMS.items():
+        for name, bounds in params.items():
+            assert workspace.table()[f"ws_{kind}_{name}"].bounds == bounds
+    assert uniform_controls.TABLE["u_rows"].bounds.high == uniform.TABLE_ROWS

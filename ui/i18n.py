@@ -8,6 +8,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from .markdown import plain
+
 LOCALES_DIR = Path(__file__).parent / "locales"
 LANGUAGES = {"en": "English", "vi": "Tiếng Việt"}
 DEFAULT_LANGUAGE = "en"
@@ -35,12 +37,21 @@ def t(key: str, **values) -> str:
     return text.format(**values) if values else text
 
 
-def language_picker() -> None:
-    """The language switch; its value lives in the URL (``?lang=vi``) for lesson links.
+def has(key: str) -> bool:
+    """Whether the catalogues have a text for ``key``."""
+    return key in catalogue(DEFAULT_LANGUAGE)
 
-    Draw it before anything calls ``t()``, so that the first run is already translated.
+
+def coded_error(err, prefix: str = "err") -> str:
+    """The message of a quantlib error (a CodedError) in the current language.
+
+    Its ``code`` names the catalogue key ``<prefix>.<code>``; a nested value with a code
+    of its own (the array a message is about) is translated the same way. English, as
+    the library wrote it, when the catalogue has no such key.
     """
-    from .urlstate import choice
-
-    choice(st.segmented_control, t("lang.label"), LANGUAGES, key=LANG_KEY,
-           default=DEFAULT_LANGUAGE, format_func=LANGUAGES.__getitem__)
+    key = f"{prefix}.{err.code}"
+    if not has(key):
+        return plain(str(err))
+    # Params come from files and links (array names, tokens): never Markdown.
+    return t(key, **{name: coded_error(v, prefix) if hasattr(v, "code") else plain(str(v))
+                     for name, v in err.params.items()})

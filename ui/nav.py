@@ -1,38 +1,38 @@
-"""The app's pages: the built ones become st.Page entries, the rest show as "coming"."""
+"""Navigation in sections, built from a registry of pages (``views.PAGES``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import streamlit as st
 
 from .i18n import t
+from .urlstate import ControlTable
 
 
 @dataclass(frozen=True)
 class PageInfo:
+    """One page of the app: built (``path``) or still "coming" (no path)."""
+
     key: str
-    path: str | None  # None: not built yet, listed as "coming" on Home's learning path
+    section: str
     icon: str
+    path: str | None = None
+    table: ControlTable | None = None
 
 
-PAGES = (
-    PageInfo("home", "views/home.py", ":material/home:"),
-    PageInfo("formats", None, ":material/memory:"),
-    PageInfo("uniform", "views/uniform.py", ":material/stairs:"),
-    PageInfo("calibration", None, ":material/tune:"),
-    PageInfo("granularity", None, ":material/grid_view:"),
-    PageInfo("nonuniform", None, ":material/scatter_plot:"),
-    PageInfo("matmul", None, ":material/calculate:"),
-    PageInfo("quiz", None, ":material/quiz:"),
-    PageInfo("model", None, ":material/neurology:"),
-)
-
-
-def streamlit_pages() -> list:
-    """st.Page objects for every built page, Home first and default."""
-    return [
-        st.Page(p.path, title=t(f"nav.{p.key}"), icon=p.icon, url_path=p.key,
-                default=p.key == "home")
-        for p in PAGES if p.path
-    ]
+def navigation(pages: Sequence[PageInfo]) -> tuple[st.navigation, PageInfo]:
+    """Every built page in its section (the first page is the default); returns the page
+    to run and its registry entry."""
+    sections: dict[str, list] = {}
+    entries = {}
+    for info in pages:
+        if info.path is None:
+            continue
+        page = st.Page(info.path, title=t(f"nav.{info.key}"), icon=info.icon,
+                       url_path=info.key, default=info is pages[0])
+        sections.setdefault(t(f"nav.section.{info.section}"), []).append(page)
+        entries[id(page)] = info
+    current = st.navigation(sections)
+    return current, entries[id(current)]

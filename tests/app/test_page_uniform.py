@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 
 import quantlib as ql
-from tests.app.conftest import assert_ok, en, metric, open_app
-from ui import workspace
+from tests.app.conftest import assert_ok, en, metric, open_app, widget
+from views.uniform import controls
 
 
 def sqnr(at) -> float:
     return float(metric(at, "u.metric.sqnr").split()[0])
+
+
+def scale_shown(at) -> str:
+    return [m.value for m in at.metric if m.label.startswith(en("u.metric.scale"))][0]
 
 
 def test_default_page_shows_every_part(uniform):
@@ -21,39 +25,48 @@ def test_default_page_shows_every_part(uniform):
     assert uniform.dataframe, "the step-by-step table is missing"
     assert uniform.expander, "the maths expander is missing"
     assert len(uniform.latex) >= 4
+    assert len(uniform.code) == 3  # quantlib, numpy, PyTorch
 
 
 def test_more_bits_raise_sqnr(uniform):
     before = sqnr(uniform)
-    uniform.slider(key="u_bits").set_value(8).run()
+    widget(uniform, "u_bits").set_value(8).run()
     assert_ok(uniform)
-    after = sqnr(uniform)
     # About 6 dB per bit for a well-spread tensor: 4 extra bits give well over 18 dB.
-    assert after - before > 18, (before, after)
+    assert sqnr(uniform) - before > 18
 
 
 @pytest.mark.parametrize("control", [
     ("u_mode", "scale"), ("u_sign", "unsigned"), ("u_range", "percentile"),
-    ("u_round", "floor"), ("u_gran", "channel"),
+    ("u_round", "floor"), ("u_gran", "channel"), ("u_bits", 3), ("u_narrow", True),
 ], ids=lambda c: f"{c[0]}={c[1]}")
 def test_each_control_changes_the_numbers(uniform, control):
     key, value = control
 
     def numbers():
-        scale = [m.value for m in uniform.metric if m.label.startswith(en("u.metric.scale"))]
-        return scale[0], metric(uniform, "u.metric.zero"), metric(uniform, "u.metric.mse")
+        return scale_shown(uniform), metric(uniform, "u.metric.zero"), metric(
+            uniform, "u.metric.mse"), metric(uniform, "u.metric.levels")
 
     before = numbers()
-    widget = next(w for w in uniform.main if getattr(w, "key", None) == key)
-    widget.set_value(value).run()
+    widget(uniform, key).set_value(value).run()
     assert_ok(uniform)
-    # Affine signed -> unsigned keeps s and the error and moves z by 2^(b-1): still a change.
     assert numbers() != before
+
+
+def test_log_toggle_and_table_rows_redraw_their_blocks(uniform):
+    rows = widget(uniform, "u_rows")
+    rows.set_value(3).run()
+    assert_ok(uniform)
+    assert len(uniform.dataframe[0].value) == 3
+    widget(uniform, "u_log").set_value(True).run()
+    assert_ok(uniform)
+    hist = next(el for el in uniform.main if getattr(el, "key", None) == "u_chart_hist")
+    assert '"type":"log"' in hist.proto.spec
 
 
 @pytest.mark.parametrize("name", list(ql.SEED_EXAMPLES), ids=list(ql.SEED_EXAMPLES))
 def test_every_seed_preset_renders_and_reproduces_the_seed(uniform, name):
-    uniform.selectbox(key="u_preset").set_value(name).run()
+    widget(uniform, "u_preset").set_value(name).run()
     assert_ok(uniform)
     example = ql.SEED_EXAMPLES[name]
     assert uniform.session_state["ws_source"] == "preset"
@@ -64,57 +77,43 @@ def test_every_seed_preset_renders_and_reproduces_the_seed(uniform, name):
 
 
 def test_seed_003_rounding_modes_differ(uniform):
-    uniform.selectbox(key="u_preset").set_value("seed003_affine_half_away").run()
+    widget(uniform, "u_preset").set_value("seed003_affine_half_away").run()
     assert "[0, 63, 106, 149, 255]" in uniform.success[0].value
-    uniform.selectbox(key="u_round").set_value("half_even").run()
+    widget(uniform, "u_round").set_value("half_even").run()
     assert_ok(uniform)
     assert "[0, 64, 106, 148, 255]" in uniform.warning[0].value
 
 
-def test_lesson_link_reproduces_settings():
-    at = open_app("uniform", {"u_bits": "3", "u_mode": "scale", "u_range": "percentile",
-                              "u_pct": "99.5", "ws_kind": "laplace", "ws_rows": "32"})
-    assert_ok(at)
-    assert at.slider(key="u_bits").value == 3
-    assert at.segmented_control(key="u_mode").value == "scale"
-    assert at.segmented_control(key="u_range").value == "percentile"
-    assert at.slider(key="u_pct").value == pytest.approx(99.5)
-    assert at.selectbox(key="ws_kind").value == "laplace"
-    assert at.number_input(key="ws_rows").value == 32
-
-
-def test_lesson_link_in_vietnamese_uses_the_same_codes():
-    at = open_app("uniform", {"lang": "vi", "u_mode": "scale"})
-    assert_ok(at)
-    assert at.segmented_control(key="u_mode").value == "scale"
+def test_choosing_no_example_keeps_the_settings(uniform):
+    widget(uniform, "u_bits").set_value(6).run()
+    widget(uniform, "u_preset").set_value(controls.NO_PRESET).run()
+    assert widget(uniform, "u_bits").value == 6
 
 
 @pytest.mark.parametrize("granularity", ["channel", "group"])
 def test_focus_picks_another_channel_or_group(uniform, granularity):
-    uniform.segmented_control(key="u_gran").set_value(granularity).run()
-    first = [m.value for m in uniform.metric if m.label.startswith(en("u.metric.scale"))][0]
-    uniform.number_input(key="u_focus").set_value(5).run()
+    widget(uniform, "u_gran").set_value(granularity).run()
+    first = scale_shown(uniform)
+    widget(uniform, "u_focus").set_value(5).run()
     assert_ok(uniform)
-    fifth = [m.value for m in uniform.metric if m.label.startswith(en("u.metric.scale"))][0]
-    assert first != fifth
+    assert scale_shown(uniform) != first
 
 
 @pytest.mark.parametrize("rounding", list(ql.ROUNDING_MODES))
 def test_every_rounding_mode_renders(uniform, rounding):
-    uniform.selectbox(key="u_round").set_value(rounding).run()
+    widget(uniform, "u_round").set_value(rounding).run()
     assert_ok(uniform)
 
 
 def test_manual_range_and_a_reversed_one(uniform):
-    uniform.segmented_control(key="u_range").set_value("manual").run()
+    widget(uniform, "u_range").set_value("manual").run()
     assert_ok(uniform)
-    hi = uniform.number_input(key="u_hi").value
-    uniform.number_input(key="u_lo").set_value(hi + 1).run()
+    hi = widget(uniform, "u_hi").value
+    widget(uniform, "u_lo").set_value(hi + 1).run()
     # lo > hi: a translated warning, and the page goes on with the two ends swapped.
     assert_ok(uniform)
     assert any(w.value == en("u.manual_swapped", lo=f"{hi + 1:g}", hi=f"{hi:g}")
                for w in uniform.warning)
-    assert not uniform.error
 
 
 @pytest.mark.parametrize("bits", [2, 8])
@@ -127,20 +126,19 @@ def test_degenerate_tensors_at_extreme_bits(value, bits):
 
 
 def test_reset_restores_defaults(uniform):
-    uniform.slider(key="u_bits").set_value(7).run()
-    uniform.segmented_control(key="u_mode").set_value("scale").run()
-    reset = next(b for b in uniform.button if b.label == en("u.reset"))
-    reset.click().run()
+    widget(uniform, "u_bits").set_value(7).run()
+    widget(uniform, "u_mode").set_value("scale").run()
+    next(b for b in uniform.button if b.label == en("u.reset")).click().run()
     assert_ok(uniform)
-    assert uniform.slider(key="u_bits").value == 4
-    assert uniform.segmented_control(key="u_mode").value == "affine"
+    assert widget(uniform, "u_bits").value == controls.TABLE["u_bits"].default
+    assert widget(uniform, "u_mode").value == "affine"
 
 
-def test_one_dimensional_tensor_with_channels():
+def test_one_dimensional_tensor_with_groups():
     at = open_app("uniform", {"ws_rows": "1", "ws_cols": "100", "u_gran": "group",
                               "u_group": "8"})
     assert_ok(at)
-    assert at.number_input(key="u_focus").max == 12  # 13 groups of 8 cover 100 values
+    assert widget(at, "u_focus").max == 12  # 13 groups of 8 cover 100 values
 
 
 def test_preset_lesson_link_loads_the_example():
@@ -153,8 +151,8 @@ def test_preset_lesson_link_loads_the_example():
 def test_preset_lesson_link_keeps_explicit_changes():
     at = open_app("uniform", {"u_preset": "seed003_affine_half_even", "u_round": "half_away"})
     assert_ok(at)
-    assert at.selectbox(key="u_round").value == "half_away"
-    assert at.segmented_control(key="u_sign").value == "unsigned"  # from the preset
+    assert widget(at, "u_round").value == "half_away"
+    assert widget(at, "u_sign").value == "unsigned"  # from the preset
     assert "[0, 63, 106, 149, 255]" in at.warning[0].value  # differs from half_even's seed
 
 
@@ -163,5 +161,12 @@ def test_per_channel_focus_draws_that_channel_only():
                               "u_ch_axis": "1"})
     assert_ok(at)
     assert any("#0" in i.value for i in at.info)
-    rows = workspace.DEFAULTS["ws_rows"]  # a channel along axis 1 holds one value per row
+    rows = 64  # the default workspace: a channel along axis 1 holds one value per row
     assert any(c.value.startswith(f"{rows} values from ") for c in at.caption)
+
+
+def test_the_maths_snippets_are_in_vietnamese_in_vietnamese():
+    at = open_app("uniform", {"lang": "vi"})
+    assert_ok(at)
+    numpy_code = at.code[1].value
+    assert "mỗi hàng của x" in numpy_code and "one row of x" not in numpy_code

@@ -10,13 +10,13 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import quantlib as ql
+import views
 from tests.e2e.conftest import SCREENSHOTS
-from ui import nav
 from ui.i18n import catalogue
 
 pytestmark = pytest.mark.e2e
 EN, VI = catalogue("en"), catalogue("vi")
-BUILT = [p.key for p in nav.PAGES if p.path]
+BUILT = [p.key for p in views.PAGES if p.path]
 
 
 def settle(page) -> None:
@@ -132,3 +132,61 @@ def test_seed_preset_in_the_browser(page, server):
     alerts = page.locator("[data-testid='stMain'] [data-testid='stAlert']").all_inner_texts()
     assert any(expected in text for text in alerts), alerts
     shoot(page, "uniform-seed003-vi")
+
+
+def test_language_switch_keeps_the_settings_and_every_control_works(page, server):
+    """A Mistral link with a Laplace workspace: switch to Vietnamese, then use a
+    selectbox and the + of a number input; nothing crashes and nothing resets."""
+    page.goto(f"{server}/?h_model=Mistral%207B&ws_kind=laplace")
+    settle(page)
+    page.get_by_role("radio", name="Tiếng Việt", exact=True).click()
+    settle(page)
+    no_exception(page)
+    main = page.locator("[data-testid='stMain']")
+    assert "Mistral 7B" in main.inner_text()  # the seed note names the model
+    plus = main.locator("[data-testid='stNumberInputStepUp']").first
+    plus.click()
+    settle(page)
+    no_exception(page)
+    assert "h_model=Mistral" in page.url and "ws_kind=laplace" in page.url
+    assert "Mistral 7B" in main.inner_text() and "GPT-3" not in main.inner_text()
+    page.goto(f"{server}/uniform?lang=vi")
+    settle(page)
+    mode = page.get_by_role("radio", name=VI["u.mode.scale"], exact=True)
+    mode.click()
+    settle(page)
+    no_exception(page)
+    assert "u_mode=scale" in page.url
+    shoot(page, "uniform-vi-after-switch")
+
+
+def test_hostile_file_names_are_shown_as_text(page, server):
+    page.goto(f"{server}/uniform")
+    settle(page)
+    name = "** [click me](http://evil.example) :red[RED] $x^2$ www.evil.example.npy"
+    _upload(page, name, b"\x93NUMPY not really")
+    no_exception(page)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    links = sidebar.locator("a").evaluate_all("els => els.map(e => e.href)")
+    assert not [h for h in links if "evil" in h], links
+    assert sidebar.locator(".katex").count() == 0  # no formula rendered from the name
+    assert "[click me](http" in sidebar.inner_text().replace("\u2060", "")
+    _upload(page, "[x](http://evil.example).pt", b"\x80\x04")
+    links = sidebar.locator("a").evaluate_all("els => els.map(e => e.href)")
+    assert not [h for h in links if "evil" in h], links
+    shoot(page, "uniform-hostile-name")
+
+
+@pytest.mark.parametrize("query", [
+    "u_bits=64&ws_rows=inf&u_gran=group&u_grp_axis=9&u_focus=1e9",
+    "u_range=manual&u_lo=-1e-320&u_hi=1e-320",
+    "u_range=manual&u_lo=-1e308&u_hi=1e308",
+    "ws_kind=student_t&ws_student_t_df=0.5&u_group=3&u_gran=banana&lang=xx",
+], ids=["clamped", "tiny-range", "huge-range", "bad-options"])
+def test_hostile_links_render_with_notices(page, server, query):
+    page.goto(f"{server}/uniform?{query}")
+    settle(page)
+    no_exception(page)
+    assert page.locator("[data-testid='stMetric']").count() > 0
+    assert page.locator(".js-plotly-plot").count() == 4
+    shoot(page, f"uniform-hostile-{query.split('=')[0]}-{len(query)}")

@@ -9,6 +9,9 @@ import numpy as np
 import pytest
 
 import quantlib as ql
+from quantlib import Layout
+from quantlib.calibration import calibrate_layout, calibrate_rows
+from quantlib.explain import param_pair
 
 RNG = np.random.default_rng(2024)
 DATA = RNG.standard_t(3, 5001)  # heavy tails: percentiles differ visibly from min/max
@@ -73,12 +76,12 @@ def test_percentile_clips_seed_002_outlier():
 
 
 @pytest.mark.parametrize(("p", "error", "match"), [
-    (49, ValueError, r"percentile must be from 50\.0 to 100, got 49"),
+    (49, ValueError, r"percentile must be a finite number from 50 to 100, got 49"),
     (49.999, ValueError, r"got 49\.999"),
     (101, ValueError, r"got 101"),
     (100.0001, ValueError, r"got 100\.0001"),
     (float("nan"), ValueError, r"got nan"),
-    ("x", TypeError, r"percentile must be a number, got 'x'"),
+    ("x", TypeError, r"percentile must be a finite number from 50 to 100, got 'x'"),
     (True, TypeError, r"got True"),
     (None, TypeError, r"got None"),
 ], ids=["49", "just-below-50", "101", "just-above-100", "nan", "string", "bool", "none"])
@@ -93,7 +96,8 @@ def test_bad_percentile(p, error, match, symmetric):
 @pytest.mark.parametrize("method", ["histogram", "MINMAX", "", "max"],
                          ids=["histogram", "upper-case", "empty", "max"])
 def test_unknown_method_lists_methods(method):
-    pattern = rf"method must be one of {re.escape(str(ql.METHODS))}, got {method!r}"
+    allowed = ", ".join(repr(m) for m in ql.METHODS)
+    pattern = rf"method must be one of {re.escape(allowed)}, got {re.escape(repr(method))}"
     with pytest.raises(ValueError, match=pattern):
         ql.calibrate(DATA, method)
     with pytest.raises(ValueError, match=pattern):
@@ -130,7 +134,7 @@ def test_non_finite_and_empty_inputs_raise(x, match, method):
 
 @pytest.mark.parametrize("bits", [1, 17], ids=["1bit", "17bit"])
 def test_bad_bits_raise(bits):
-    with pytest.raises(ValueError, match=rf"bits must be from 2 to 16, got {bits}"):
+    with pytest.raises(ValueError, match=rf"bits must be an integer from 2 to 16, got {bits}"):
         ql.calibrate(DATA, bits=bits)
     with pytest.raises(ValueError, match=rf"got {bits}"):
         ql.choose_qparams(DATA, bits=bits)
@@ -147,9 +151,9 @@ def test_calibration_never_mutates_its_input(method):
 
 def test_calibrate_rows_ignores_nan_padding():
     rows = np.array([[1.0, -2.0, 5.0], [3.0, np.nan, np.nan]])
-    lo, hi = ql.calibrate_rows(rows, "minmax")
+    lo, hi = calibrate_rows(rows, "minmax")
     assert lo.tolist() == [-2.0, 3.0] and hi.tolist() == [5.0, 3.0]
-    lo, hi = ql.calibrate_rows(rows, "percentile", percentile=75)
+    lo, hi = calibrate_rows(rows, "percentile", percentile=75)
     assert hi.tolist() == [np.percentile([1.0, -2.0, 5.0], 75), 3.0]
     assert lo.tolist() == [np.percentile([1.0, -2.0, 5.0], 25), 3.0]
     assert lo.dtype == hi.dtype == np.float64
@@ -174,7 +178,7 @@ def test_per_channel_equals_per_slice_calibration(method, options, axis, symmetr
     x = RNG.standard_normal((3, 4, 6))
     qp = ql.choose_qparams(x, symmetric=symmetric, method=method, granularity="channel",
                            axis=axis, **options)
-    assert qp.granularity == "channel" and qp.axis == axis % 3
+    assert qp.layout == Layout.channel(axis % 3)
     assert qp.scale.shape == (x.shape[axis],)
     for i in range(x.shape[axis]):
         one = per_slice(np.take(x, i, axis=axis), method, options, symmetric=symmetric)
@@ -190,13 +194,13 @@ def test_per_group_with_a_partial_group_equals_per_slice(method, options, shape,
     x = RNG.standard_normal(shape)
     qp = ql.choose_qparams(x, method=method, granularity="group", axis=axis,
                            group_size=group_size, **options)
-    assert qp.granularity == "group" and qp.group_size == group_size
+    assert qp.layout == Layout.group(group_size, axis=axis % len(shape))
     moved = np.moveaxis(x, axis, -1)
     index = 0
     for lead in np.ndindex(moved.shape[:-1]):
         for start in range(0, shape[axis], group_size):
             one = per_slice(moved[lead][start:start + group_size], method, options)
-            assert ql.param_pair(qp, index) == (one.scale, one.zero_point)
+            assert param_pair(qp, index) == (one.scale, one.zero_point)
             index += 1
     assert index == qp.num_params
 
@@ -296,3 +300,69 @@ def test_huge_finite_values_calibrate():
     assert ql.calibrate(x) == (-1e300, 1e300)
     qp = ql.choose_qparams(x, symmetric=True)
     assert ql.quantize(x, qp).tolist() == [-127, 0, 127]
+
+
+# --- calibrate_layout: one range per (scale, zero point) of a Layout -------------------
+
+CAL_LAYOUTS = [Layout.tensor(), Layout.channel(0), Layout.channel(-1), Layout.group(4, axis=-1),
+               Layout.group(2, axis=0), Layout.group(64, axis=1)]
+CAL_LAYOUT_IDS = ["tensor", "channel0", "channel-last", "group4-last-partial",
+                  "group2-axis0-partial", "group-oversized"]
+
+
+def slices_in_row_order(x, layout):
+    """Each pair's values by plain slicing, in row order (channel index, or lead + group)."""
+    if layout.granularity == "tensor":
+        return [x]
+    axis = layout.axis % x.ndim
+    if layout.granularity == "channel":
+        return [np.take(x, i, axis=axis) for i in range(x.shape[axis])]
+    moved = np.moveaxis(x, axis, -1)
+    size = layout.group_size
+    return [moved[lead][start:start + size] for lead in np.ndindex(moved.shape[:-1])
+            for start in range(0, moved.shape[-1], size)]
+
+
+@pytest.mark.parametrize(("method", "options"), METHOD_CASES, ids=METHOD_IDS)
+@pytest.mark.parametrize("layout", CAL_LAYOUTS, ids=CAL_LAYOUT_IDS)
+@pytest.mark.parametrize("symmetric", [False, True], ids=["affine", "symmetric"])
+def test_calibrate_layout_equals_calibrate_per_slice(method, options, layout, symmetric):
+    x = RNG.standard_normal((3, 5, 7))
+    lo, hi = calibrate_layout(x, method, layout=layout, symmetric=symmetric, **options)
+    assert lo.shape == hi.shape == layout.param_shape(x.shape)
+    assert lo.dtype == hi.dtype == np.float64
+    resolved = layout.resolve(x.shape)
+    if resolved.granularity == "group":
+        lo, hi = (np.moveaxis(v, resolved.axis, -1) for v in (lo, hi))
+    expected = [ql.calibrate(part, method, symmetric=symmetric, **options)
+                for part in slices_in_row_order(x, layout)]
+    assert list(zip(lo.reshape(-1).tolist(), hi.reshape(-1).tolist(), strict=True)) == expected
+
+
+@pytest.mark.parametrize("layout", CAL_LAYOUTS, ids=CAL_LAYOUT_IDS)
+def test_choose_qparams_is_qparams_from_range_of_calibrate_layout(layout):
+    x = RNG.standard_normal((3, 5, 7))
+    lo, hi = calibrate_layout(x, "percentile", layout=layout, percentile=95.0)
+    qp = ql.choose_qparams(x, method="percentile", layout=layout, percentile=95.0)
+    assert qp == ql.qparams_from_range(lo, hi, layout=layout.resolve(x.shape))
+
+
+@pytest.mark.parametrize(("x", "match"), [
+    ([[1.0, np.nan]], r"NaN or Inf"), ([[1.0, np.inf]], r"NaN or Inf"),
+    (np.zeros((0, 3)), r"empty tensor"),
+], ids=["nan", "inf", "empty"])
+def test_calibrate_layout_refuses_what_calibrate_refuses(x, match):
+    with pytest.raises(ValueError, match=match):
+        calibrate_layout(x, layout=Layout.channel(1))
+
+
+@pytest.mark.parametrize("bad", ["channel", None, ("channel", 0)],
+                         ids=["string", "none", "tuple"])
+def test_a_layout_that_is_not_a_layout_is_a_type_error_naming_it(bad):
+    # The keyword form is granularity=/axis=/group_size=; layout= takes a Layout only.
+    match = rf"layout must be a Layout, got {re.escape(repr(bad))}"
+    with pytest.raises(TypeError, match=match):
+        calibrate_layout(DATA, layout=bad)
+    if bad is not None:  # layout=None means "use the keyword form"
+        with pytest.raises(TypeError, match=match):
+            ql.choose_qparams(DATA, layout=bad)

@@ -1,4 +1,8 @@
-"""Tests for quantlib.metrics: error metrics, clipped fraction, storage cost, model memory."""
+"""Tests for quantlib.metrics: error metrics, clipped fraction, storage cost, model memory.
+
+The Home page's memory table (model sizes, storage formats) is tested in
+tests/lessons/test_home.py.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import quantlib as ql
+from quantlib import Layout
+from quantlib.metrics import BYTES_PER_GB, block_bits, memory_gb
 
 ERROR_KEYS = {"mse", "mae", "max_abs_error", "sqnr_db", "cosine"}
 QPARAM_KEYS = {"clipped_fraction", "bits_per_value", "bytes_after", "compression"}
@@ -277,12 +283,13 @@ def _per_element_bounds(x, qp):
     """Lower and upper clip thresholds for every element, from the QParams layout."""
     scale = np.asarray(qp.scale, np.float64)
     zero = np.asarray(qp.zero_point, np.float64)
-    if qp.granularity == "channel":
+    layout = qp.layout
+    if layout.granularity == "channel":
         shape = [1] * x.ndim
-        shape[qp.axis] = -1
+        shape[layout.axis] = -1
         scale, zero = scale.reshape(shape), zero.reshape(shape)
-    elif qp.granularity == "group":
-        scale, zero = (np.repeat(p, qp.group_size, axis=qp.axis) for p in (scale, zero))
+    elif layout.granularity == "group":
+        scale, zero = (np.repeat(p, layout.group_size, axis=layout.axis) for p in (scale, zero))
         cut = tuple(slice(0, n) for n in x.shape)
         scale, zero = scale[cut], zero[cut]
     lo = (qp.qmin - 0.5 - zero) * scale
@@ -290,17 +297,16 @@ def _per_element_bounds(x, qp):
     return np.broadcast_to(lo, x.shape), np.broadcast_to(hi, x.shape)
 
 
-@pytest.mark.parametrize(("granularity", "axis", "group_size"), [
-    ("tensor", 0, 64), ("channel", 0, 64), ("channel", 1, 64), ("group", 1, 4), ("group", 0, 3),
+@pytest.mark.parametrize("layout", [
+    Layout.tensor(), Layout.channel(0), Layout.channel(1), Layout.group(4, axis=1),
+    Layout.group(3, axis=0),
 ], ids=["tensor", "channel-axis0", "channel-axis1", "group4-axis1", "group3-axis0-partial"])
 @pytest.mark.parametrize("symmetric", [False, True], ids=["affine", "symmetric"])
-def test_clipped_fraction_per_layout_matches_an_independent_count(granularity, axis,
-                                                                  group_size, symmetric):
+def test_clipped_fraction_per_layout_matches_an_independent_count(layout, symmetric):
     rng = np.random.default_rng(7)
     x = rng.normal(size=(4, 10))
     # Calibrate on a shrunken copy so that some values of x fall outside their range.
-    qp = ql.choose_qparams(0.5 * x, bits=4, symmetric=symmetric, granularity=granularity,
-                           axis=axis, group_size=group_size)
+    qp = ql.choose_qparams(0.5 * x, bits=4, symmetric=symmetric, layout=layout)
     lo, hi = _per_element_bounds(x, qp)
     expected = np.mean((x < lo) | (x > hi))
     assert 0 < expected < 1
@@ -343,7 +349,7 @@ def test_bits_per_value_counts_one_scale_per_pair(granularity, pairs, symmetric)
 
 @pytest.mark.parametrize("size", [0, -5], ids=["zero", "negative"])
 def test_bits_per_value_needs_a_positive_size(size):
-    with pytest.raises(ValueError, match=f"size must be at least 1, got {size}"):
+    with pytest.raises(ValueError, match=f"size must be an integer >= 1, got {size}"):
         ql.bits_per_value(ql.qparams_from_range(-1.0, 1.0), size)
 
 
@@ -352,20 +358,21 @@ def test_bits_per_value_needs_a_positive_size(size):
     (3, 1, {}, 35.0),
 ], ids=["nf4-qlora", "int8-256", "fp16-scale", "block-of-one"])
 def test_block_bits(bits, block, kwargs, expected):
-    assert ql.block_bits(bits, block, **kwargs) == pytest.approx(expected)
+    assert block_bits(bits, block, **kwargs) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("block", [0, -64], ids=["zero", "negative"])
 def test_block_bits_needs_a_positive_block(block):
-    with pytest.raises(ValueError, match=f"block_size must be at least 1, got {block}"):
-        ql.block_bits(4, block)
+    match = f"block_size must be an integer from 1 to .*, got {block}"
+    with pytest.raises(ValueError, match=match):
+        block_bits(4, block)
 
 
 def test_block_bits_agrees_with_bits_per_value_for_per_group_absmax():
     x = np.random.default_rng(1).normal(size=(2, 128))
     qp = ql.choose_qparams(x, bits=4, symmetric=True, granularity="group", axis=1,
                            group_size=64)
-    assert ql.bits_per_value(qp, x.size) == pytest.approx(ql.block_bits(4, 64))
+    assert ql.bits_per_value(qp, x.size) == pytest.approx(block_bits(4, 64))
 
 
 # --- model memory: seed 002's FP16 VRAM table ----------------------------------------
@@ -377,66 +384,45 @@ SEED002_VRAM_GB = [("GPT-3", 175, 350), ("BLOOM", 176, 352), ("Llama-2-70B", 70,
 
 def test_bytes_per_gb_is_decimal():
     # 175e9 parameters x 2 bytes = 350 GB only with decimal gigabytes.
-    assert ql.BYTES_PER_GB == 10**9
+    assert BYTES_PER_GB == 10**9
 
 
 @pytest.mark.parametrize(("model", "billions", "gb"), SEED002_VRAM_GB,
                          ids=[row[0] for row in SEED002_VRAM_GB])
 def test_seed_002_fp16_vram_table(model, billions, gb):
-    assert ql.MODEL_SIZES[model] == billions
-    assert ql.memory_bytes(billions * 1e9, 16) == gb * ql.BYTES_PER_GB
-    assert ql.memory_gb(billions * 1e9, 16) == gb
-    rows = {name: (bits, size) for name, bits, size in ql.memory_table(billions)}
-    assert rows["FP16 / BF16"] == (16.0, gb)
-
-
-def test_model_sizes_are_the_seed_table():
-    assert dict(ql.MODEL_SIZES) == {name: b for name, b, _ in SEED002_VRAM_GB}
-
-
-def test_memory_table_docstring_and_order():
-    assert ql.memory_table(175, {"FP16": 16}) == [("FP16", 16, 350.0)]
-    table = ql.memory_table(7)
-    assert [name for name, _, _ in table] == list(ql.STORAGE_FORMATS)
-    for name, bits, gb in table:
-        assert bits == ql.STORAGE_FORMATS[name]
-        assert gb == pytest.approx(7e9 * bits / 8 / 1e9)
-
-
-def test_memory_table_with_custom_bits():
-    rows = ql.memory_table(70, {**ql.STORAGE_FORMATS, "mine": 3.25})
-    assert rows[-1] == ("mine", 3.25, pytest.approx(70 * 3.25 / 8))
-
-
-def test_storage_formats():
-    expected = {
-        "FP32": 32.0, "FP16 / BF16": 16.0, "FP8 / INT8": 8.0,
-        "NF4 (QLoRA)": ql.block_bits(4, 64), "INT4": 4.0, "INT2": 2.0,
-    }
-    assert dict(ql.STORAGE_FORMATS) == expected
-    assert ql.STORAGE_FORMATS["NF4 (QLoRA)"] == 4 + 32 / 64
-    widths = list(ql.STORAGE_FORMATS.values())
-    assert widths == sorted(widths, reverse=True)
+    assert ql.memory_bytes(billions * 1e9, 16) == gb * BYTES_PER_GB
+    assert memory_gb(billions * 1e9, 16) == gb
 
 
 def test_memory_bytes_of_zero_parameters_is_zero():
     assert ql.memory_bytes(0, 4) == 0.0
 
 
-@pytest.mark.parametrize(("num_params", "bits", "match"), [
-    (-1, 16, "num_params must be a finite number >= 0, got -1"),
-    (math.nan, 16, "num_params must be a finite number >= 0, got nan"),
-    (math.inf, 16, "num_params must be a finite number >= 0, got inf"),
-    (7e9, 0, "bits_per_param must be a finite number > 0, got 0"),
-    (7e9, -4, "bits_per_param must be a finite number > 0, got -4"),
-    (7e9, math.nan, "bits_per_param must be a finite number > 0, got nan"),
-], ids=["negative-params", "nan-params", "inf-params", "zero-bits", "negative-bits",
-        "nan-bits"])
-def test_memory_bytes_rejects_bad_arguments(num_params, bits, match):
-    with pytest.raises(ValueError, match=match):
+@pytest.mark.parametrize(("num_params", "bits"), [
+    (7e9, 1), (7e9, 64), (7e9, 4.5), (np.int64(7_000_000_000), np.float32(16.0)), (10**15, 2),
+], ids=["one-bit", "float64-wide", "nf4-fraction", "numpy-scalars", "python-int"])
+def test_memory_bytes_accepts_the_storage_bit_range(num_params, bits):
+    assert ql.memory_bytes(num_params, bits) == float(num_params) * float(bits) / 8
+
+
+@pytest.mark.parametrize(("num_params", "bits", "error", "match"), [
+    (-1, 16, ValueError, "num_params must be a finite number >= 0, got -1"),
+    (math.nan, 16, ValueError, "num_params must be a finite number >= 0, got nan"),
+    (math.inf, 16, ValueError, "num_params must be a finite number >= 0, got inf"),
+    ("7e9", 16, TypeError, "num_params must be a finite number >= 0, got '7e9'"),
+    (7e9, 0, ValueError, "bits_per_param must be a finite number from 1 to 64, got 0"),
+    (7e9, -4, ValueError, "bits_per_param must be a finite number from 1 to 64, got -4"),
+    (7e9, math.nan, ValueError, "bits_per_param must be a finite number from 1 to 64, got nan"),
+    (7e9, 0.5, ValueError, "bits_per_param must be a finite number from 1 to 64, got 0.5"),
+    (7e9, 65, ValueError, "bits_per_param must be a finite number from 1 to 64, got 65"),
+    (7e9, True, TypeError, "bits_per_param must be a finite number from 1 to 64, got True"),
+], ids=["negative-params", "nan-params", "inf-params", "string-params", "zero-bits",
+        "negative-bits", "nan-bits", "half-bit", "65-bits", "bool-bits"])
+def test_memory_bytes_rejects_bad_arguments(num_params, bits, error, match):
+    with pytest.raises(error, match=match):
         ql.memory_bytes(num_params, bits)
-    with pytest.raises(ValueError, match=match):
-        ql.memory_gb(num_params, bits)
+    with pytest.raises(error, match=match):
+        memory_gb(num_params, bits)
 
 
 @pytest.mark.parametrize(("x", "x_hat", "sqnr", "cosine"), [

@@ -1,4 +1,7 @@
-"""Tests for quantlib.qtypes: integer ranges, storage dtypes and the QParams record."""
+"""Tests for quantlib.qtypes: integer ranges, storage dtypes and the QParams record.
+
+The Layout value has its own module of tests, test_layout.py.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,10 @@ import numpy as np
 import pytest
 
 import quantlib as ql
-from quantlib.qtypes import check_bits
+from quantlib._validate import BITS
+from quantlib.qtypes import Layout, storage_dtype
 
-ALL_BITS = list(range(ql.MIN_BITS, ql.MAX_BITS + 1))
+ALL_BITS = list(range(BITS.low, BITS.high + 1))
 
 
 # --- int_range ---------------------------------------------------------------------
@@ -45,8 +49,8 @@ def test_int_range_accepts_numpy_integers():
 @pytest.mark.parametrize(
     ("bits", "error", "match"),
     [
-        (1, ValueError, r"bits must be from 2 to 16, got 1"),
-        (17, ValueError, r"bits must be from 2 to 16, got 17"),
+        (1, ValueError, r"bits must be an integer from 2 to 16, got 1"),
+        (17, ValueError, r"bits must be an integer from 2 to 16, got 17"),
         (0, ValueError, r"got 0"),
         (-8, ValueError, r"got -8"),
         (8.0, TypeError, r"bits must be an integer from 2 to 16, got 8\.0"),
@@ -60,7 +64,7 @@ def test_bad_bits_raise_with_the_value_and_the_allowed_range(bits, error, match)
     with pytest.raises(error, match=match):
         ql.int_range(bits)
     with pytest.raises(error, match=match):
-        check_bits(bits)
+        BITS.check("bits", bits)
     with pytest.raises(error, match=match):
         ql.qparams_from_range(-1.0, 1.0, bits=bits)
 
@@ -87,7 +91,7 @@ def test_bad_bits_raise_with_the_value_and_the_allowed_range(bits, error, match)
          "int9", "uint9", "int32", "too-wide-int64"],
 )
 def test_storage_dtype_is_the_smallest_holding_the_range(qmin, qmax, dtype):
-    dt = ql.storage_dtype(qmin, qmax)
+    dt = storage_dtype(qmin, qmax)
     assert dt == np.dtype(dtype)
     info = np.iinfo(dt)
     assert info.min <= qmin and qmax <= info.max
@@ -96,7 +100,7 @@ def test_storage_dtype_is_the_smallest_holding_the_range(qmin, qmax, dtype):
 @pytest.mark.parametrize("bits", ALL_BITS, ids=[f"{b}bit" for b in ALL_BITS])
 @pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
 def test_storage_dtype_width_for_every_bit_width(bits, signed):
-    dt = ql.storage_dtype(*ql.int_range(bits, signed=signed))
+    dt = storage_dtype(*ql.int_range(bits, signed=signed))
     assert dt.itemsize == (1 if bits <= 8 else 2)
 
 
@@ -107,11 +111,12 @@ BASE = dict(qmin=-128, qmax=127, bits=8, symmetric=False)
 
 def test_qparams_per_tensor_defaults():
     qp = ql.QParams(scale=0.5, zero_point=3, **BASE)
-    assert qp.granularity == "tensor"
+    assert qp.layout == Layout.tensor()
+    assert qp.layout.granularity == "tensor"
     assert qp.num_params == 1
     assert qp.dtype == np.dtype(np.int8)
     assert qp.signed and not qp.narrow_range
-    assert qp.axis is None and qp.group_size is None
+    assert qp.layout.axis is None and qp.layout.group_size is None
 
 
 def test_qparams_is_frozen():
@@ -121,37 +126,50 @@ def test_qparams_is_frozen():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "error", "match"),
     [
-        (dict(scale=np.ones(3), zero_point=np.zeros(2, np.int64), granularity="channel",
-              axis=0), r"same shape.*\(3,\) and \(2,\)"),
-        (dict(scale=np.ones(3), zero_point=np.zeros(3, np.int64)), r"per-tensor QParams need"),
-        (dict(scale=1.0, zero_point=0, granularity="channel", axis=0), r"need arrays"),
+        (dict(scale=np.ones(3), zero_point=np.zeros(2, np.int64), layout=Layout.channel(0)),
+         ValueError, r"same shape.*\(3,\) and \(2,\)"),
+        (dict(scale=np.ones(3), zero_point=np.zeros(3, np.int64)), ValueError,
+         r"per-tensor QParams need"),
+        (dict(scale=1.0, zero_point=0, layout=Layout.channel(0)), ValueError, r"need arrays"),
         (dict(scale=np.ones((2, 2)), zero_point=np.zeros((2, 2), np.int64),
-              granularity="channel", axis=0), r"per-channel QParams need 1-D"),
-        (dict(scale=np.ones((2, 2)), zero_point=np.zeros((2, 2), np.int64),
-              granularity="group", axis=1), r"per-group QParams need a group_size"),
-        (dict(scale=1.0, zero_point=0, granularity="row"), r"granularity must be one of"),
+              layout=Layout.channel(0)), ValueError, r"per-channel QParams need 1-D"),
+        (dict(scale=1.0, zero_point=0, layout=Layout.group(4, axis=1)), ValueError,
+         r"need arrays"),
+        (dict(scale=1.0, zero_point=0, layout="channel"), TypeError,
+         r"layout must be a Layout, got 'channel'"),
+        (dict(scale=1.0, zero_point=0, layout=None), TypeError,
+         r"layout must be a Layout, got None"),
     ],
     ids=["shape-mismatch", "tensor-with-array", "channel-with-scalar", "channel-2d",
-         "group-without-size", "bad-granularity"],
+         "group-with-scalar", "layout-as-string", "layout-none"],
 )
-def test_qparams_validation(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_qparams_validation(kwargs, error, match):
+    with pytest.raises(error, match=match):
         ql.QParams(**BASE, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["granularity", "axis", "group_size"])
+def test_qparams_takes_a_layout_not_loose_layout_fields(name):
+    # QParams used to take granularity/axis/group_size; a Layout replaces all three.
+    with pytest.raises(TypeError, match=name):
+        ql.QParams(scale=1.0, zero_point=0, **BASE, **{name: 0})
+    assert not hasattr(ql.QParams(scale=1.0, zero_point=0, **BASE), name)
 
 
 def test_qparams_equality_compares_arrays_and_metadata():
     def make(**over):
         kw = dict(scale=np.array([0.5, 0.25]), zero_point=np.array([1, 2]),
-                  granularity="channel", axis=0, **BASE)
+                  layout=Layout.channel(0), **BASE)
         kw.update(over)
         return ql.QParams(**kw)
 
     assert make() == make()
     assert make() != make(scale=np.array([0.5, 0.3]))
     assert make() != make(zero_point=np.array([1, 3]))
-    assert make() != make(axis=1)
+    assert make() != make(layout=Layout.channel(1))
+    assert make() == make(layout=Layout.channel(np.int64(0)))
     assert make() != make(narrow_range=True)
     assert make() != "not qparams"
     with pytest.raises(TypeError):
@@ -161,7 +179,7 @@ def test_qparams_equality_compares_arrays_and_metadata():
 def test_qparams_arrays_are_copied_and_read_only():
     scale = np.array([0.5, 0.25])
     zero = np.array([1, 2])
-    qp = ql.QParams(scale=scale, zero_point=zero, granularity="channel", axis=0, **BASE)
+    qp = ql.QParams(scale=scale, zero_point=zero, layout=Layout.channel(0), **BASE)
     scale[0] = 99.0
     zero[0] = 99
     assert qp.scale[0] == 0.5 and qp.zero_point[0] == 1
@@ -172,7 +190,7 @@ def test_qparams_arrays_are_copied_and_read_only():
 
 def test_qparams_group_counts_every_group():
     qp = ql.QParams(scale=np.ones((4, 3)), zero_point=np.zeros((4, 3), np.int64),
-                    granularity="group", axis=1, group_size=4, **BASE)
+                    layout=Layout.group(4, axis=1), **BASE)
     assert qp.num_params == 12
 
 

@@ -11,6 +11,9 @@ import numpy as np
 import pytest
 
 import quantlib as ql
+from lessons import uniform
+from quantlib import Layout
+from quantlib.presets import SeedExample
 
 # --- the seeds' inputs, transcribed from the documents --------------------------------
 
@@ -67,7 +70,8 @@ def test_preset_tensors_are_the_seeds_numbers():
 
 
 def test_seed_tensor_rejects_unknown_names():
-    with pytest.raises(ValueError, match="unknown seed tensor 'seed999'"):
+    match = r"name must be one of 'seed000_vector', .*, got 'seed999'"
+    with pytest.raises(ValueError, match=match):
         ql.seed_tensor("seed999")
 
 
@@ -274,7 +278,7 @@ UNPRINTED = {
 def test_seed_examples_cover_every_seed_table_row():
     assert set(ql.SEED_EXAMPLES) == set(PRINTED) | set(UNPRINTED)
     for name, ex in ql.SEED_EXAMPLES.items():
-        assert isinstance(ex, ql.SeedExample)
+        assert isinstance(ex, SeedExample)
         assert ex.tensor_name in ql.SEED_TENSORS, name
         assert name.startswith(f"seed{ex.seed}_"), name
 
@@ -310,8 +314,7 @@ def test_seed_example_without_printed_codes(name):
 def test_seed_example_through_the_uniform_report(name):
     ex = ql.SEED_EXAMPLES[name]
     kwargs = {k: v for k, v in ex.qparams_kwargs().items() if k != "method"}
-    r = ql.uniform_report(ex.tensor(), rounding=ex.rounding, table_rows=32, **kwargs)
-    assert r.q_head.tolist() == PRINTED[name][0]
+    r = uniform.report(ex.tensor(), uniform.Settings(rounding=ex.rounding, **kwargs))
     assert r.table["q"].tolist() == PRINTED[name][0]
 
 
@@ -337,8 +340,19 @@ def test_matches_compares_the_head_in_flat_order():
 def test_qparams_kwargs_use_minmax_and_the_examples_scheme():
     ex = ql.SEED_EXAMPLES["seed001_asymmetric_rows"]
     assert ex.qparams_kwargs() == dict(
-        bits=8, symmetric=False, signed=False, narrow_range=False, granularity="channel",
-        axis=0, include_zero=False, method="minmax")
+        bits=8, symmetric=False, signed=False, narrow_range=False, layout=Layout.channel(0),
+        include_zero=False, method="minmax")
+
+
+@pytest.mark.parametrize(("name", "layout"), [
+    ("seed000_affine", Layout.tensor()), ("seed003_groups", Layout.channel(0)),
+    ("seed001_asymmetric_rows", Layout.channel(0)), ("seed001_symmetric_rows", Layout.channel(0)),
+], ids=["per-tensor", "seed003-rows", "seed001-asymmetric-rows", "seed001-symmetric-rows"])
+def test_seed_examples_carry_their_layout(name, layout):
+    ex = ql.SEED_EXAMPLES[name]
+    assert ex.layout == layout
+    qp, _ = quantize_example(ex)
+    assert qp.layout == layout
 
 
 def test_seed_examples_are_frozen():

@@ -1,4 +1,8 @@
-"""Tests for quantlib.tensors: generators, safe upload readers and summaries."""
+"""Tests for quantlib.tensors: generators, safe upload readers and summaries.
+
+Limits that live in one reader are patched in that reader's module: ``_arrays`` (the
+element cap of binary formats), ``text``, ``npz``, ``safetensors`` and ``load``.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from quantlib import tensors
+from quantlib._validate import ParameterError, ParameterTypeError
 from quantlib.tensors import (
     ACCEPTED_EXTENSIONS,
     GENERATORS,
@@ -24,6 +28,8 @@ from quantlib.tensors import (
     load_tensors,
     summarize,
 )
+from quantlib.tensors.errors import megabytes
+from quantlib.tensors.npz import read_member
 from tests.helpers import (
     ONE_F32,
     npy_bytes,
@@ -181,60 +187,72 @@ def test_llm_activations_use_the_last_axis_as_channels():
 
 
 def test_extreme_allowed_parameters_stay_finite():
-    x = generate("student_t", 100_000, df=1.0, scale=1e18, loc=-1e18, outliers=5,
+    x = generate("student_t", 100_000, df=1.0, scale=1e6, loc=-1e6, outliers=5,
                  outlier_scale=1e6)
     assert np.isfinite(x).all()
-    assert np.isfinite(generate("lognormal", 100_000, sigma=4.0, scale=1e18)).all()
+    assert np.isfinite(generate("lognormal", 100_000, sigma=4.0, scale=1e6, loc=1e6)).all()
+    assert np.isfinite(generate("llm_activations", (256, 64), scale=1e6,
+                                outlier_channels=64, channel_scale=1e6)).all()
+    assert np.isfinite(generate("bimodal", 100_000, scale=1e6, separation=1e6,
+                                spread=1e6)).all()
+    assert (generate("constant", 3, value=-1e18) == np.float32(-1e18)).all()
 
 
 BAD_GENERATE = [
-    ("unknown kind", ("gauss", 3), {}, ValueError, "normal.*constant"),
-    ("kind not a str", (1, 3), {}, TypeError, "kind must be a string"),
-    ("zero shape", ("normal", 0), {}, ValueError, "at least 1"),
-    ("zero dim", ("normal", (2, 0)), {}, ValueError, r"\(2, 0\)"),
-    ("negative dim", ("normal", (-2, 3)), {}, ValueError, "at least 1"),
-    ("five dims", ("normal", (1, 2, 1, 2, 1)), {}, TypeError, "1 to 4"),
-    ("empty shape", ("normal", ()), {}, TypeError, "1 to 4"),
-    ("float dim", ("normal", (2.0, 3)), {}, TypeError, "shape"),
-    ("str shape", ("normal", "3"), {}, TypeError, "shape"),
-    ("bool shape", ("normal", True), {}, TypeError, "shape"),
-    ("too many elements", ("normal", (2**12, 2**12, 2)), {}, ValueError,
+    ("unknown kind", ("gauss", 3), {}, ParameterError, "kind must be one of 'normal'.*'constant'"),
+    ("kind not a str", (1, 3), {}, ParameterTypeError, "kind must be a string"),
+    ("zero shape", ("normal", 0), {}, ParameterError, "every dimension of shape.*got 0"),
+    ("zero dim", ("normal", (2, 0)), {}, ParameterError, "every dimension of shape.*got 0"),
+    ("negative dim", ("normal", (-2, 3)), {}, ParameterError, "dimension.*got -2"),
+    ("five dims", ("normal", (1, 2, 1, 2, 1)), {}, ParameterTypeError, "1 to 4"),
+    ("empty shape", ("normal", ()), {}, ParameterTypeError, "1 to 4"),
+    ("float dim", ("normal", (2.0, 3)), {}, ParameterTypeError, "shape"),
+    ("str shape", ("normal", "3"), {}, ParameterTypeError, "shape"),
+    ("bool shape", ("normal", True), {}, ParameterTypeError, "shape"),
+    ("too many elements", ("normal", (2**12, 2**12, 2)), {}, ParameterError,
      "33,554,432 elements.*16,777,216"),
-    ("scale zero", ("normal", 3), {"scale": 0.0}, ValueError, "scale.*got 0.0"),
-    ("scale negative", ("normal", 3), {"scale": -1}, ValueError, "scale"),
-    ("scale inf", ("normal", 3), {"scale": math.inf}, ValueError, "scale.*inf"),
-    ("scale nan", ("normal", 3), {"scale": math.nan}, ValueError, "scale.*nan"),
-    ("scale huge", ("normal", 3), {"scale": 1e30}, ValueError, "scale"),
-    ("scale str", ("normal", 3), {"scale": "1"}, TypeError, "scale must be a number"),
-    ("loc inf", ("normal", 3), {"loc": -math.inf}, ValueError, "loc"),
-    ("seed negative", ("normal", 3), {"seed": -1}, ValueError,
-     "seed must be an integer >= 0, got -1"),
-    ("seed float", ("normal", 3), {"seed": 1.5}, TypeError, "seed must be an integer"),
-    ("seed bool", ("normal", 3), {"seed": True}, TypeError, "seed"),
-    ("outliers negative", ("normal", 3), {"outliers": -1}, ValueError, "outliers"),
-    ("outliers > size", ("normal", 3), {"outliers": 4}, ValueError,
-     "outliers must be an integer from 0 to 3"),
-    ("outliers float", ("normal", 3), {"outliers": 1.0}, TypeError, "outliers"),
-    ("outlier_scale negative", ("normal", 3), {"outlier_scale": -1.0}, ValueError,
+    ("scale zero", ("normal", 3), {"scale": 0.0}, ParameterError, "scale.*got 0.0"),
+    ("scale negative", ("normal", 3), {"scale": -1}, ParameterError, "scale"),
+    ("scale inf", ("normal", 3), {"scale": math.inf}, ParameterError, "scale.*inf"),
+    ("scale nan", ("normal", 3), {"scale": math.nan}, ParameterError, "scale.*nan"),
+    ("scale huge", ("normal", 3), {"scale": 1e30}, ParameterError,
+     r"scale must be a finite number from 1e-06 to 1e\+06, got 1e\+30"),
+    ("scale str", ("normal", 3), {"scale": "1"}, ParameterTypeError,
+     "scale must be a finite number"),
+    ("loc inf", ("normal", 3), {"loc": -math.inf}, ParameterError, "loc"),
+    ("loc huge", ("normal", 3), {"loc": 1e18}, ParameterError, "loc"),
+    ("seed negative", ("normal", 3), {"seed": -1}, ParameterError,
+     "seed must be an integer from 0 to .*, got -1"),
+    ("seed past 32 bits", ("normal", 3), {"seed": 2**32}, ParameterError, "seed"),
+    ("seed float", ("normal", 3), {"seed": 1.5}, ParameterTypeError, "seed must be an integer"),
+    ("seed bool", ("normal", 3), {"seed": True}, ParameterTypeError, "seed"),
+    ("outliers negative", ("normal", 3), {"outliers": -1}, ParameterError, "outliers"),
+    ("outliers > size", ("normal", 3), {"outliers": 4}, ParameterError,
+     "outliers must be an integer from 0 to 3, got 4"),
+    ("outliers float", ("normal", 3), {"outliers": 1.0}, ParameterTypeError, "outliers"),
+    ("outlier_scale negative", ("normal", 3), {"outlier_scale": -1.0}, ParameterError,
      "outlier_scale"),
-    ("outlier_scale nan", ("normal", 3), {"outlier_scale": math.nan}, ValueError,
+    ("outlier_scale nan", ("normal", 3), {"outlier_scale": math.nan}, ParameterError,
      "outlier_scale"),
     ("param for normal", ("normal", 3), {"df": 3}, TypeError, "allowed: none"),
     ("wrong param", ("student_t", 3), {"sigma": 1}, TypeError, "'sigma'.*allowed: df"),
-    ("df zero", ("student_t", 3), {"df": 0}, ValueError, "df"),
-    ("df below one", ("student_t", 3), {"df": 0.5}, ValueError, r"df.*\[1, "),
-    ("df bool", ("student_t", 3), {"df": True}, TypeError, "df"),
-    ("sigma zero", ("lognormal", 3), {"sigma": 0.0}, ValueError, r"sigma.*\(0, 4\]"),
-    ("sigma large", ("lognormal", 3), {"sigma": 10.0}, ValueError, "sigma"),
-    ("spread zero", ("bimodal", 3), {"spread": 0}, ValueError, "spread"),
-    ("separation negative", ("bimodal", 3), {"separation": -1}, ValueError, "separation"),
-    ("channel_scale zero", ("llm_activations", (2, 4)), {"channel_scale": 0}, ValueError,
+    ("df zero", ("student_t", 3), {"df": 0}, ParameterError, "df"),
+    ("df below one", ("student_t", 3), {"df": 0.5}, ParameterError,
+     "df must be a finite number from 1 to"),
+    ("df bool", ("student_t", 3), {"df": True}, ParameterTypeError, "df"),
+    ("sigma zero", ("lognormal", 3), {"sigma": 0.0}, ParameterError,
+     "sigma must be a finite number from 0.01 to 4, got 0.0"),
+    ("sigma large", ("lognormal", 3), {"sigma": 10.0}, ParameterError, "sigma"),
+    ("spread zero", ("bimodal", 3), {"spread": 0}, ParameterError, "spread"),
+    ("separation negative", ("bimodal", 3), {"separation": -1}, ParameterError, "separation"),
+    ("channel_scale zero", ("llm_activations", (2, 4)), {"channel_scale": 0}, ParameterError,
      "channel_scale"),
     ("too many outlier channels", ("llm_activations", (2, 4)), {"outlier_channels": 5},
-     ValueError, "at most the 4 channels"),
+     ParameterError, "outlier_channels must be an integer from 0 to 4, got 5"),
     ("outlier_channels float", ("llm_activations", (2, 4)), {"outlier_channels": 1.5},
-     TypeError, "outlier_channels"),
-    ("value inf", ("constant", 3), {"value": math.inf}, ValueError, "value"),
+     ParameterTypeError, "outlier_channels"),
+    ("value inf", ("constant", 3), {"value": math.inf}, ParameterError, "value"),
+    ("value past float32", ("constant", 3), {"value": 1e39}, ParameterError, "value"),
 ]
 
 
@@ -496,8 +514,10 @@ def test_npz_bomb_declaring_gigabytes_is_refused_before_unpacking():
     data = deflated_zeros(768)  # 3 GiB of zeros in about 3 MB
     assert len(data) < 8 * 2**20
     bomb = raw_zip("w.npy", data, declared_size=768 * 2**22)
-    with pytest.raises(TensorLoadError, match=r"unpack to 3072.0 MB.*limit of 256.0 MB"):
+    with pytest.raises(TensorLoadError, match=rf"unpack to {megabytes(768 * 2**22)}.*limit of "
+                                              rf"{megabytes(MAX_NPZ_UNCOMPRESSED)}") as info:
         load_tensors(bomb, "bomb.npz")
+    assert info.value.params == {"size": "3221.2 MB", "limit": "268.4 MB"}
 
 
 def test_npz_real_bomb_over_the_cap_is_refused():
@@ -507,35 +527,46 @@ def test_npz_real_bomb_over_the_cap_is_refused():
     for _ in range(blocks):
         crc = zlib.crc32(zeros, crc)
     bomb = raw_zip("w.npy", deflated_zeros(blocks), declared_size=blocks * 2**22, crc=crc)
-    with pytest.raises(TensorLoadError, match="unpack to 260.0 MB"):
+    with pytest.raises(TensorLoadError, match=f"unpack to {megabytes(blocks * 2**22)}"):
         load_tensors(bomb, "bomb.npz")
 
 
 def test_npz_member_that_inflates_past_its_declared_size_is_refused():
     # The header claims 1,000 bytes; the data inflates to 8 MiB of zeros.
     bomb = raw_zip("w.npy", deflated_zeros(2), declared_size=1000, crc=zlib.crc32(bytes(1000)))
-    with pytest.raises(TensorLoadError):
+    with pytest.raises(TensorLoadError, match="'w.npy'.*more data than the 1,000 bytes its "
+                                              "header declares"):
         load_tensors(bomb, "liar.npz")
 
 
-def test_npz_bounded_read_never_trusts_the_declared_size():
-    # zipfile itself stops at the declared size; the bounded read is the second guard.
-    archive = zipfile.ZipFile(io.BytesIO(npz_bytes(a=np.zeros(1000))))
+@pytest.mark.parametrize("compressed", [False, True], ids=["stored", "deflated"])
+def test_npz_bounded_read_stops_at_the_budget(compressed):
+    archive = zipfile.ZipFile(io.BytesIO(npz_bytes(compressed, a=np.zeros(1000))))
     info = archive.infolist()[0]
-    assert len(tensors._read_member(archive, info, info.file_size)) == info.file_size
+    assert len(read_member(archive, info, info.file_size)) == info.file_size
     with pytest.raises(TensorLoadError, match="'a.npy'.*unpacks to more data"):
-        tensors._read_member(archive, info, info.file_size - 1)
+        read_member(archive, info, info.file_size - 1)
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA], ids=["bzip2", "lzma"])
+def test_npz_members_compressed_without_an_output_bound_are_refused(method):
+    # zipfile inflates these without bounding the output: a few KiB can hold gigabytes.
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=method) as archive:
+        archive.writestr("w.npy", npy_bytes(np.ones(3)))
+    with pytest.raises(TensorLoadError, match="'w.npy'.*compressed with a method"):
+        load_tensors(buf.getvalue(), "w.npz")
 
 
 def test_npz_total_of_members_counts_against_the_cap(monkeypatch):
     data = npz_bytes(a=np.zeros(1000), b=np.zeros(1000))
-    monkeypatch.setattr(tensors, "MAX_NPZ_UNCOMPRESSED", 12_000)
+    monkeypatch.setattr("quantlib.tensors.npz.MAX_NPZ_UNCOMPRESSED", 12_000)
     with pytest.raises(TensorLoadError, match="would unpack to"):
         load_tensors(data, "two.npz")
 
 
 def test_npz_with_too_many_members(monkeypatch):
-    monkeypatch.setattr(tensors, "MAX_TENSORS_PER_FILE", 2)
+    monkeypatch.setattr("quantlib.tensors.npz.MAX_TENSORS_PER_FILE", 2)
     with pytest.raises(TensorLoadError, match="3 entries.*limit of 2"):
         load_tensors(npz_bytes(a=np.ones(1), b=np.ones(1), c=np.ones(1)), "many.npz")
 
@@ -649,10 +680,11 @@ def test_every_accepted_extension_refuses_an_empty_file():
 
 
 def test_upload_size_cap(monkeypatch):
-    assert MAX_UPLOAD_BYTES == 50 * 2**20
-    monkeypatch.setattr(tensors, "MAX_UPLOAD_BYTES", 2**20)
+    assert MAX_UPLOAD_BYTES == 50 * 10**6  # megabytes as Streamlit's uploader counts them
+    monkeypatch.setattr("quantlib.tensors.load.MAX_UPLOAD_BYTES", 10**6)
+    assert load_tensors(npy_bytes(np.zeros(10**6 // 8 - 16)), "fits.npy")
     with pytest.raises(TensorLoadError, match=r"2.0 MB, more than the lab's limit of 1.0 MB"):
-        load_tensors(bytes(2 * 2**20), "big.npy")
+        load_tensors(bytes(2 * 10**6), "big.npy")
 
 
 @pytest.mark.parametrize(("filename", "data"), [
@@ -661,20 +693,20 @@ def test_upload_size_cap(monkeypatch):
     ("big.npz", npz_bytes(w=np.ones((4, 5)))),
 ], ids=["npy", "safetensors", "npz"])
 def test_element_cap_on_binary_formats(monkeypatch, filename, data):
-    monkeypatch.setattr(tensors, "MAX_ELEMENTS", 19)
+    monkeypatch.setattr("quantlib.tensors._arrays.MAX_ELEMENTS", 19)
     with pytest.raises(TensorLoadError, match=r"20 values \(shape \(4, 5\)\).*limit of 19"):
         load_tensors(data, filename)
-    monkeypatch.setattr(tensors, "MAX_ELEMENTS", 20)
+    monkeypatch.setattr("quantlib.tensors._arrays.MAX_ELEMENTS", 20)
     assert load_tensors(data, filename)["w" if "npy" not in filename else "big"].size == 20
 
 
 @pytest.mark.parametrize("data", [b"1,2,3\n4,5,6\n7,8,9\n", b"h\n1\n2\n3\n4\n5\n6\n7\n8\n9\n"],
                          ids=["3x3", "column of 9"])
 def test_element_cap_on_text(monkeypatch, data):
-    monkeypatch.setattr(tensors, "MAX_ELEMENTS", 8)
+    monkeypatch.setattr("quantlib.tensors.text.MAX_ELEMENTS", 8)
     with pytest.raises(TensorLoadError, match="more than 8 numbers"):
         load_tensors(data, "t.csv")
-    monkeypatch.setattr(tensors, "MAX_ELEMENTS", 9)
+    monkeypatch.setattr("quantlib.tensors.text.MAX_ELEMENTS", 9)
     assert load_tensors(data, "t.csv")["t"].size == 9
 
 

@@ -1,7 +1,11 @@
-"""Tests for quantlib.uniform: qparams_from_range, rounding, quantize, dequantize, step_table."""
+"""Tests for quantlib.uniform: qparams_from_range, rounding, quantize and dequantize.
+
+step_table, levels and param_pair (quantlib.explain) are tested in test_explain.py.
+"""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -11,7 +15,16 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import quantlib as ql
-from quantlib.uniform import as_float_array
+from quantlib import Layout
+from quantlib.explain import levels, param_pair, step_table
+from quantlib.qtypes import storage_dtype
+from quantlib.uniform import (
+    as_float_array,
+    level_bounds,
+    round_values,
+    widened_range,
+    work_dtype,
+)
 
 F32_MAX = float(np.finfo(np.float32).max)
 
@@ -69,7 +82,7 @@ def test_qparams_from_range_follows_the_design_formulas(lo, hi, symmetric, signe
     assert qp.zero_point == zero
     assert (qp.qmin, qp.qmax, qp.bits) == (qmin, qmax, bits)
     assert (qp.symmetric, qp.signed, qp.narrow_range) == (symmetric, signed, narrow)
-    assert qp.granularity == "tensor"
+    assert qp.layout == Layout.tensor()
     assert isinstance(qp.scale, float) and isinstance(qp.zero_point, int)
     assert qmin <= qp.zero_point <= qmax
 
@@ -187,12 +200,20 @@ def test_array_ranges_give_per_channel_qparams():
     lo = np.array([-1.0, -2.0, 0.5])
     hi = np.array([1.0, 4.0, 3.0])
     qp = ql.qparams_from_range(lo, hi)
-    assert qp.granularity == "channel" and qp.axis == 0
+    assert qp.layout == Layout.channel(0)
     assert qp.scale.shape == qp.zero_point.shape == (3,)
     assert qp.scale.dtype == np.float64 and qp.zero_point.dtype == np.int64
     for i in range(3):
         one = ql.qparams_from_range(lo[i], hi[i])
-        assert ql.param_pair(qp, i) == (one.scale, one.zero_point)
+        assert param_pair(qp, i) == (one.scale, one.zero_point)
+
+
+def test_array_ranges_take_the_layout_they_describe():
+    lo, hi = -np.ones((2, 3)), np.ones((2, 3))
+    layout = Layout.group(4, axis=1)
+    qp = ql.qparams_from_range(lo, hi, layout=layout)
+    assert qp.layout == layout and qp.scale.shape == (2, 3)
+    assert ql.qparams_from_range(-1.0, 1.0, layout=Layout.tensor()).layout == Layout.tensor()
 
 
 def test_array_ranges_must_match_and_be_ordered_everywhere():
@@ -216,7 +237,7 @@ TIE_RESULTS = {
 def test_rounding_modes_on_ties(mode, dtype):
     x = np.array(TIES, dtype)
     assert ql.quantize(x, UNIT, rounding=mode).tolist() == TIE_RESULTS[mode]
-    assert ql.round_values(x.copy(), mode).tolist() == TIE_RESULTS[mode]
+    assert round_values(x.copy(), mode).tolist() == TIE_RESULTS[mode]
 
 
 def test_stochastic_rounding_of_ties_lands_on_a_neighbour():
@@ -238,7 +259,7 @@ def test_half_away_is_exact_just_below_a_tie(value, dtype):
     assert x[0] != np.round(x[0]) + np.copysign(0.5, x[0])  # really below the tie
     expected = np.trunc(x)  # |fraction| < 0.5: rounds towards zero
     assert ql.quantize(x, UNIT, rounding="half_away").tolist() == expected.tolist()
-    assert ql.round_values(x.copy(), "half_away").tolist() == expected.tolist()
+    assert round_values(x.copy(), "half_away").tolist() == expected.tolist()
 
 
 def test_floor_rounds_towards_minus_infinity():
@@ -248,26 +269,27 @@ def test_floor_rounds_towards_minus_infinity():
 
 def test_round_values_rounds_in_place():
     y = np.array([0.4, 1.6])
-    out = ql.round_values(y, "half_even")
+    out = round_values(y, "half_even")
     assert out is y and y.tolist() == [0.0, 2.0]
 
 
 def test_round_values_stochastic_needs_an_rng():
     with pytest.raises(ValueError, match="rng"):
-        ql.round_values(np.array([0.5]), "stochastic")
-    out = ql.round_values(np.array([0.5, 2.0]), "stochastic", rng=np.random.default_rng(0))
+        round_values(np.array([0.5]), "stochastic")
+    out = round_values(np.array([0.5, 2.0]), "stochastic", rng=np.random.default_rng(0))
     assert out[0] in (0.0, 1.0) and out[1] == 2.0
 
 
 @pytest.mark.parametrize("bad", ["nearest", "HALF_EVEN", "", None],
                          ids=["nearest", "upper-case", "empty", "none"])
 def test_bad_rounding_name_lists_the_modes(bad):
-    pattern = r"rounding must be one of \('half_even', 'half_away', 'floor', 'stochastic'\)"
-    for call in (ql.quantize, ql.fake_quantize, ql.step_table):
+    pattern = (r"rounding must be one of 'half_even', 'half_away', 'floor', 'stochastic', "
+               rf"got {re.escape(repr(bad))}")
+    for call in (ql.quantize, ql.fake_quantize, step_table):
         with pytest.raises(ValueError, match=pattern):
             call([0.5], UNIT, rounding=bad)
     with pytest.raises(ValueError, match=pattern):
-        ql.round_values(np.array([0.5]), bad)
+        round_values(np.array([0.5]), bad)
 
 
 # --- stochastic rounding ------------------------------------------------------------
@@ -355,7 +377,7 @@ def test_stochastic_stream_is_the_same_for_every_granularity():
 def test_output_dtype_is_the_smallest_integer_type(bits, signed):
     qp = ql.qparams_from_range(-1.0, 1.0, bits=bits, signed=signed)
     q = ql.quantize(np.linspace(-1, 1, 11), qp)
-    assert q.dtype == qp.dtype == ql.storage_dtype(qp.qmin, qp.qmax)
+    assert q.dtype == qp.dtype == storage_dtype(qp.qmin, qp.qmax)
     assert q.dtype.kind in "iu"
     assert q.dtype.itemsize == (1 if bits <= 8 else 2)
     assert q.min() == qp.qmin and q.max() == qp.qmax
@@ -466,7 +488,7 @@ def test_inputs_are_never_mutated(granularity, mode):
     q_before = q.copy()
     ql.dequantize(q, qp)
     ql.fake_quantize(x, qp, rounding=mode)
-    ql.step_table(x, qp, rounding=mode, count=10)
+    step_table(x, qp, rounding=mode, count=10)
     assert np.array_equal(x, before)
     assert np.array_equal(q, q_before)
 
@@ -510,7 +532,7 @@ def test_per_channel_equals_per_slice_per_tensor(axis, mode, symmetric):
     for i in range(x.shape[axis]):
         part = np.take(x, i, axis=axis)
         one = ql.choose_qparams(part, symmetric=symmetric)
-        assert ql.param_pair(qp, i) == (one.scale, one.zero_point)
+        assert param_pair(qp, i) == (one.scale, one.zero_point)
         assert np.array_equal(np.take(q, i, axis=axis), ql.quantize(part, one, rounding=mode))
         assert np.array_equal(np.take(x_hat, i, axis=axis),
                               ql.fake_quantize(part, one, rounding=mode))
@@ -533,12 +555,12 @@ def test_per_group_equals_per_slice_per_tensor(shape, axis, group_size, mode):
         for start in range(0, n, group_size):
             part = moved_x[lead][start:start + group_size]
             one = ql.choose_qparams(part)
-            assert ql.param_pair(qp, index) == (one.scale, one.zero_point)
+            assert param_pair(qp, index) == (one.scale, one.zero_point)
             assert np.array_equal(moved_q[lead][start:start + group_size],
                                   ql.quantize(part, one, rounding=mode))
             assert np.array_equal(moved_h[lead][start:start + group_size],
                                   ql.fake_quantize(part, one, rounding=mode))
-            assert np.array_equal(ql.levels(qp, index), ql.levels(one))
+            assert np.array_equal(levels(qp, index), levels(one))
             index += 1
     assert index == qp.num_params
 
@@ -559,104 +581,6 @@ def test_dequantize_is_float32_for_every_code_dtype():
     for dtype in (np.uint8, np.int16, np.int64):
         out = ql.dequantize(np.array([0, 255], dtype), qp)
         assert out.dtype == np.float32 and out.tolist() == [0.0, 255.0]
-
-
-# --- step_table ---------------------------------------------------------------------
-
-TABLE_KEYS = {"x", "scale", "x/s", "round", "zero_point", "+z", "q", "clipped", "x_hat", "error"}
-
-
-@pytest.mark.parametrize("mode", ql.ROUNDING_MODES, ids=list(ql.ROUNDING_MODES))
-@pytest.mark.parametrize(
-    ("granularity", "axis"),
-    [("tensor", 0), ("channel", 0), ("channel", 1), ("group", 1), ("group", 0)],
-    ids=["tensor", "channel-rows", "channel-cols", "group-rows", "group-cols"],
-)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-def test_step_table_q_equals_quantize(mode, granularity, axis, dtype):
-    x = np.random.default_rng(4).standard_normal((5, 7)).astype(dtype) * 2
-    qp = ql.choose_qparams(x * 0.6, granularity=granularity, axis=axis, group_size=3)
-    count = 20  # several rows/groups, and values beyond the (narrowed) range get clipped
-    table = ql.step_table(x, qp, rounding=mode, seed=13, count=count)
-    assert set(table) == TABLE_KEYS
-    assert all(v.shape == (count,) for v in table.values())
-    q = ql.quantize(x, qp, rounding=mode, seed=13).reshape(-1)[:count]
-    assert np.array_equal(table["q"], q)
-    x_hat = ql.fake_quantize(x, qp, rounding=mode, seed=13)
-    assert np.array_equal(table["x_hat"], x_hat.reshape(-1)[:count])
-    assert np.array_equal(table["x"], x.reshape(-1)[:count].astype(np.float64))
-    assert np.array_equal(table["error"], table["x_hat"] - table["x"])
-    assert np.array_equal(table["+z"], table["round"] + table["zero_point"])
-    assert np.array_equal(table["clipped"], table["+z"] != table["q"])
-    assert np.all((table["q"] >= qp.qmin) & (table["q"] <= qp.qmax))
-    assert table["clipped"].any()
-
-
-def test_step_table_columns_on_seed_002():
-    x = [0.3, 0.6, -0.3, -0.5, 0.0, 0.7, -0.8, 0.2]
-    qp = ql.choose_qparams(x)
-    t = ql.step_table(x, qp)
-    assert t["q"].tolist() == [59, 110, -43, -77, 8, 127, -128, 42]
-    assert np.all(t["zero_point"] == 8)
-    assert np.allclose(t["x/s"], np.array(x) / qp.scale)
-    assert np.array_equal(t["round"], np.rint(t["x/s"]))
-    assert not t["clipped"].any()
-    assert np.allclose(t["error"], t["x_hat"] - np.array(x))
-
-
-def test_step_table_clipped_flags():
-    qp = ql.qparams_from_range(-1.0, 1.0, symmetric=True)
-    t = ql.step_table([0.5, 3.0, -3.0, 1.0, -1.0], qp)
-    assert t["clipped"].tolist() == [False, True, True, False, False]
-    assert t["q"].tolist()[1:3] == [127, -128]
-    assert t["error"][1] == pytest.approx(127 * qp.scale - 3.0)
-
-
-def test_step_table_count_is_capped_by_size():
-    t = ql.step_table([0.1, 0.2], UNIT, count=8)
-    assert all(v.shape == (2,) for v in t.values())
-
-
-# --- levels and param_pair ----------------------------------------------------------
-
-
-def test_levels_per_tensor():
-    qp = ql.qparams_from_range(-1.8, 0.5)
-    lv = ql.levels(qp)
-    assert lv.shape == (256,) and lv.dtype == np.float64
-    assert np.allclose(lv, (np.arange(-128, 128) - qp.zero_point) * qp.scale, rtol=0, atol=0)
-    assert 0.0 in lv
-    assert np.all(np.diff(lv) > 0)
-    assert ql.param_pair(qp) == (qp.scale, qp.zero_point)
-    assert ql.param_pair(qp, 5) == ql.param_pair(qp)  # index is ignored per tensor
-
-
-def test_levels_and_param_pair_per_channel():
-    x = np.array([[1.0, -2.0, 0.5], [10.0, 3.0, -4.0]])
-    qp = ql.choose_qparams(x, symmetric=True, granularity="channel", axis=1)
-    for i in range(3):
-        amax = np.abs(x[:, i]).max()
-        assert ql.param_pair(qp, i) == (amax / 127, 0)
-        assert np.allclose(ql.levels(qp, i), np.arange(-128, 128) * amax / 127)
-    with pytest.raises(ValueError, match="pass index"):
-        ql.levels(qp)
-    with pytest.raises(ValueError, match=r"index 3 is out of range: there are 3 pairs"):
-        ql.param_pair(qp, 3)
-    with pytest.raises(ValueError, match="out of range"):
-        ql.param_pair(qp, -1)
-
-
-def test_param_pair_group_order_is_row_order():
-    x = np.arange(24, dtype=np.float64).reshape(2, 3, 4) - 11.5
-    qp = ql.choose_qparams(x, granularity="group", axis=1, group_size=2)
-    assert qp.scale.shape == (2, 2, 4)
-    n = qp.num_params
-    assert n == 16
-    for i in range(n):
-        part = ql.select(x, "group", 1, 2, index=i)
-        one = ql.choose_qparams(part)
-        assert ql.param_pair(qp, i) == (one.scale, one.zero_point)
-        assert np.array_equal(ql.levels(qp, i), ql.levels(one))
 
 
 # --- properties ---------------------------------------------------------------------
@@ -721,7 +645,7 @@ def test_property_codes_stay_in_range(x, scheme, mode, factor):
 def test_property_dequantized_values_are_levels(x, scheme):
     qp = _qparams(x, *scheme)
     q = ql.quantize(x, qp)
-    lv = ql.levels(qp)
+    lv = levels(qp)
     x_hat = ql.dequantize(q, qp)
     expected = lv[q.astype(np.int64) - qp.qmin]
     assert np.allclose(x_hat, expected, rtol=2e-7, atol=0)
@@ -791,7 +715,7 @@ def test_large_zero_point_quantizes_float32_like_float64(granularity):
     q32 = ql.quantize(x, qp)
     assert np.array_equal(q32, ql.quantize(x.astype(np.float64), qp))
     assert q32.reshape(-1).tolist() == [0, 32, 64, 96, 128, 159, 191, 223, 255]
-    assert np.array_equal(ql.step_table(x, qp, count=9)["q"], q32.reshape(-1))
+    assert np.array_equal(step_table(x, qp, count=9)["q"], q32.reshape(-1))
     error = np.abs(ql.fake_quantize(x, qp).astype(np.float64) - x)
     assert error.max() <= np.max(qp.scale) / 2 + np.spacing(np.float32(hi))
 
@@ -799,5 +723,118 @@ def test_large_zero_point_quantizes_float32_like_float64(granularity):
 def test_level_bounds_per_channel():
     qp = ql.qparams_from_range(np.array([-1.0, 0.0]), np.array([1.0, 2.0]), symmetric=True,
                                narrow_range=True)
-    lo, hi = ql.level_bounds(qp)
+    lo, hi = level_bounds(qp)
     assert lo.tolist() == pytest.approx([-1.0, -2.0]) and hi.tolist() == pytest.approx([1.0, 2.0])
+
+
+# --- widened_range, work_dtype and the seed check (public since the Layout change) ------
+
+
+@pytest.mark.parametrize(("lo", "hi", "symmetric", "include_zero", "expected"), [
+    (0.5, 2.0, False, True, (0.0, 2.0)),
+    (-0.8, 0.7, True, True, (-0.8, 0.8)),
+    (0.5, 2.0, False, False, (0.5, 2.0)),
+    (-3.0, -1.0, False, True, (-3.0, 0.0)),
+    (-3.0, -1.0, True, False, (-3.0, 3.0)),
+    (0.0, 0.0, False, True, (0.0, 0.0)),
+], ids=["widen-up", "symmetrize", "as-given", "widen-down", "symmetric-ignores-zero", "zero"])
+def test_widened_range(lo, hi, symmetric, include_zero, expected):
+    got = widened_range(lo, hi, symmetric=symmetric, include_zero=include_zero)
+    assert tuple(float(v) for v in got) == expected
+
+
+@pytest.mark.parametrize(("symmetric", "signed", "narrow"), SCHEMES, ids=SCHEME_IDS)
+@pytest.mark.parametrize("include_zero", [True, False], ids=["with-zero", "as-given"])
+def test_widened_range_is_the_range_qparams_from_range_maps(symmetric, signed, narrow,
+                                                             include_zero):
+    lo, hi = 0.5, 2.0
+    qp = ql.qparams_from_range(lo, hi, symmetric=symmetric, signed=signed, narrow_range=narrow,
+                               include_zero=include_zero)
+    w_lo, w_hi = widened_range(lo, hi, symmetric=symmetric, include_zero=include_zero)
+    if symmetric:
+        assert qp.scale == pytest.approx(float(w_hi) / qp.qmax, rel=1e-15)
+    else:
+        assert qp.scale == pytest.approx((float(w_hi) - float(w_lo)) / (qp.qmax - qp.qmin),
+                                         rel=1e-15)
+
+
+def test_widened_range_works_elementwise():
+    lo, hi = widened_range(np.array([0.5, -3.0]), np.array([2.0, -1.0]), symmetric=False,
+                           include_zero=True)
+    assert lo.tolist() == [0.0, -3.0] and hi.tolist() == [2.0, 0.0]
+
+
+@pytest.mark.parametrize(("dtype", "qparams", "expected"), [
+    (np.float32, ql.qparams_from_range(-1.0, 1.0), np.float32),
+    (np.float64, ql.qparams_from_range(-1.0, 1.0), np.float64),
+    (np.float32, ql.qparams_from_range(-1e-40, 1e-40), np.float64),
+    (np.float32, ql.qparams_from_range(1e6, 1e6 + 1, signed=False, include_zero=False),
+     np.float64),
+    (np.float32, ql.qparams_from_range(-1.0, 1.0, bits=16), np.float32),
+    # A scale above float32's largest value would become inf in float32.
+    (np.float32, ql.qparams_from_range(-4.5e40, 4.5e40, symmetric=True), np.float64),
+], ids=["float32", "float64", "f32-scale-below-tiny", "f32-zero-point-beyond-2**24",
+        "f32-16bit", "f32-scale-beyond-float32-max"])
+def test_work_dtype(dtype, qparams, expected):
+    assert work_dtype(np.dtype(dtype), qparams) == np.dtype(expected)
+
+
+@pytest.mark.parametrize("symmetric", [True, False], ids=["symmetric", "affine"])
+def test_a_scale_beyond_float32_max_quantizes_float32_like_float64(symmetric):
+    # scale = 4.5e40 / 127 = 3.5e38 does not fit in float32: 3.4e38 / scale = 0.96 -> 1.
+    qp = ql.qparams_from_range(-4.5e40, 4.5e40, symmetric=symmetric)
+    x = np.array([F32_MAX, -F32_MAX, 2e38, 0.0], np.float32)
+    expected = ql.quantize(x.astype(np.float64), qp)
+    assert np.array_equal(ql.quantize(x, qp), expected)
+    assert np.array_equal(step_table(x, qp)["q"], expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize(("lo", "hi"), [(-1e-320, 1e-320), (-1e-310, 1e-310)],
+                         ids=["1e-320", "1e-310"])
+def test_values_far_beyond_a_tiny_range_saturate_without_warnings(dtype, lo, hi):
+    qp = ql.qparams_from_range(lo, hi, symmetric=True)
+    x = np.array([1.0, -1.0, 0.0], dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        q = ql.quantize(x, qp)
+        table = step_table(x, qp)
+    assert q.tolist() == [127, -128, 0]
+    assert table["q"].tolist() == [127, -128, 0]
+
+
+@pytest.mark.parametrize(("seed", "error", "match"), [
+    (-1, ValueError, r"seed must be an integer from 0 to .*, got -1"),
+    (2**32, ValueError, r"seed must be an integer from 0 to .*, got 4294967296"),
+    (1.5, TypeError, r"seed must be an integer .*, got 1\.5"),
+    (True, TypeError, r"seed must be an integer .*, got True"),
+    ("7", TypeError, r"seed must be an integer .*, got '7'"),
+], ids=["negative", "beyond-32-bits", "float", "bool", "string"])
+@pytest.mark.parametrize("call", [ql.quantize, ql.fake_quantize, step_table],
+                         ids=["quantize", "fake_quantize", "step_table"])
+def test_bad_seed_is_refused_by_every_entry_point(call, seed, error, match):
+    # step_table promises quantize's arithmetic and random stream: it takes the same seeds.
+    with pytest.raises(error, match=match):
+        call([0.5], UNIT, rounding="stochastic", seed=seed)
+
+
+@pytest.mark.parametrize("seed", [0, 2**32 - 1, np.int64(5)], ids=["zero", "max", "numpy-int"])
+def test_seeds_at_the_bounds_are_accepted(seed):
+    x = np.linspace(-1, 1, 9)
+    q = ql.quantize(x, UNIT, rounding="stochastic", seed=seed)
+    assert np.array_equal(step_table(x, UNIT, rounding="stochastic", seed=seed, count=9)["q"], q)
+
+
+@pytest.mark.parametrize(("lo", "hi", "symmetric", "shown"), [
+    (0.0, 5e-324, False, r"\[0\.0, 5e-324\]"),
+    (-5e-324, 5e-324, False, r"\[-5e-324, 5e-324\]"),
+    (0.0, 5e-324, True, r"\[0\.0, 5e-324\]"),
+    (np.zeros(2), np.full(2, 5e-324), False, r"\[.*\]"),
+], ids=["affine", "affine-balanced", "symmetric", "per-channel"])
+def test_a_range_narrower_than_float64_steps_is_refused_cleanly(lo, hi, symmetric, shown):
+    # The step (hi - lo) / 255 rounds to 0: refused, with the range the caller gave and
+    # without a division-by-zero warning on the way.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=rf"the range {shown} is too narrow"):
+            ql.qparams_from_range(lo, hi, symmetric=symmetric)

@@ -1,0 +1,672 @@
+"""`python -m bench.load`: how many students one Streamlit server holds.
+
+A Streamlit server runs every session's script in its one Python process, so the server
+CPU that one rerun costs decides the size of a class one server can take. This harness
+simulates a classroom without a browser: N students, each a websocket speaking
+Streamlit's own protocol (bench/_ws.py), open a page with a lesson link's query string,
+then every 5-15 s (seeded) move one random control of the page's main area to another
+valid value and wait for the rerun to finish, as a student trying the lesson does.
+
+Per scenario (page x number of students) it reports the rerun latency (send to
+``script_finished``: p50, p95, max), the reruns timed, the errors (an ``exception``
+element in a run, a run that fails, or one not finished within 30 s), the server's RSS
+at the start, at its peak (sampled every 0.2 s) and 10 s after every student left, RSS
+growth per student, and the server CPU seconds per script run (utime+stime of the
+server process over the scenario / every run it did, initial page loads included).
+Figures go to the "load" key of bench/results.json (the rest of the file is kept).
+
+Run it from the repo root:
+
+    python -m bench.load                                  # every page, 40 students, 120 s
+    python -m bench.load --pages home,uniform --students 5 --duration 40 --verify-log
+    python -m bench.load --pages uniform --students 10,40,80 --query "ws_rows=4096&ws_cols=4096"
+    python -m bench.load --pages uniform --sweep u_bits,u_gran --query "ws_rows=1024"
+    python -m bench.load --url http://127.0.0.1:8501 --pid 1234      # a running server
+
+It starts ``streamlit run app.py`` itself (in --app-dir, the repo root by default, so
+that the production .streamlit/config.toml applies) on a free loopback port and stops it
+at the end. ``--verify-log`` starts it with debug logging and checks that the server
+logged exactly as many script runs as the harness asked for. ``--sweep`` measures
+memory instead: one student steps through every value of the named controls.
+Timings depend on what else the machine is doing: the harness itself shares the CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+
+import streamlit
+from websockets.exceptions import InvalidHandshake, InvalidStatus
+
+from bench._server import AppServer, RssSampler, ServerError, cpu_seconds, rss_mb
+from bench._ws import TIMED_OUT, AppPage, PageClient, RunResult, Widget
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).with_name("results.json")
+RESULTS_KEY = "load"
+# Lesson links always name the language; a student's URL starts with it.
+BASE_QUERY = "lang=en"
+DEFAULT_STUDENTS = "40"
+DEFAULT_DURATION_S = 120.0
+THINK_MIN_S, THINK_MAX_S = 5.0, 15.0
+RUN_TIMEOUT_S = 30.0
+STAGGER_S = 5.0  # students arrive over the first seconds, not all in the same instant
+SETTLE_AFTER_S = 10.0  # wait after the last student left before the "after" RSS sample
+IDLE_SAMPLE_S = 10.0  # --sweep: RSS sampled this often while the server idles
+DEFAULT_IDLE_S = 60.0
+PERCENTILES = (50, 95)
+MAX_ERROR_SAMPLES = 5
+DEFAULT_PAGE_ALIASES = ("", "/", "home")
+CONNECT_ERRORS = (OSError, InvalidHandshake, InvalidStatus, TimeoutError)
+
+
+# --- figures ------------------------------------------------------------------------
+
+
+def percentile(values: list[float], pct: float) -> float | None:
+    """Nearest-rank percentile (no interpolation: every figure is a measured run)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * pct // 100))  # ceil without floats
+    return ordered[int(rank) - 1]
+
+
+def rounded(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+@dataclass
+class Tally:
+    """What the students of one scenario saw."""
+
+    latencies: list[float] = field(default_factory=list)
+    load_latencies: list[float] = field(default_factory=list)
+    runs_sent: int = 0  # every rerun_script the server got: initial loads and reruns
+    errors: Counter = field(default_factory=Counter)
+    error_samples: list[str] = field(default_factory=list)
+    outputs_changed: int = 0
+    cache_refs: int = 0  # big elements the server sent as ref_hash: the message cache works
+    no_control: int = 0
+    moves: Counter = field(default_factory=Counter)
+    landings: Counter = field(default_factory=Counter)
+    example: dict | None = None
+
+    def error(self, kind: str, detail: str = "") -> None:
+        self.errors[kind] += 1
+        if detail and len(self.error_samples) < MAX_ERROR_SAMPLES:
+            self.error_samples.append(f"{kind}: {detail}")
+
+    def run_error(self, result: RunResult) -> None:
+        """One error for a run that failed, timed out, or drew an exception."""
+        if not result.ok:
+            self.error(result.reason or "failed")
+        else:
+            self.error("exception", result.exceptions[0])
+
+
+@dataclass
+class Scenario:
+    """One page x number of students, and everything its students share."""
+
+    url: str
+    page: AppPage
+    students: int
+    query: str
+    duration_s: float
+    think: tuple[float, float]
+    seed: int
+    tally: Tally = field(default_factory=Tally)
+
+    @property
+    def label(self) -> str:
+        return f"{self.page.name} x {self.students}"
+
+
+# --- one student --------------------------------------------------------------------
+
+
+def movable_controls(client: PageClient) -> list[Widget]:
+    """Controls of the page's main area a student can move (not the sidebar)."""
+    return [w for w in client.widgets.values() if w.main and w.movable]
+
+
+async def load_page(tally: Tally, page: AppPage, client: PageClient) -> RunResult:
+    """The first run: the page as a student's browser opens it."""
+    result = await client.rerun(RUN_TIMEOUT_S)
+    if not result.clean:
+        tally.run_error(result)
+        return result
+    tally.load_latencies.append(result.latency_s)
+    landed = client.page_script_hash == page.page_script_hash and not client.page_not_found
+    if not landed:
+        tally.error("wrong page", f"landed on {client.title!r} ({client.page_script_hash})")
+    tally.landings[(client.title, len(client.widgets), len(movable_controls(client)),
+                    landed)] += 1
+    return result
+
+
+async def move_one_control(tally: Tally, client: PageClient, rng: random.Random,
+                           before: RunResult) -> RunResult | None:
+    """Move one random main-area control to another value and time the rerun."""
+    controls = movable_controls(client)
+    if not controls:
+        tally.no_control += 1
+        return None
+    widget = rng.choice(controls)
+    old = widget.shown()
+    client.set_value(widget.id, widget.other_value(rng))
+    result = await client.rerun(RUN_TIMEOUT_S)
+    if not result.clean:
+        tally.run_error(result)
+        return result
+    tally.latencies.append(result.latency_s)
+    tally.moves[widget.key or widget.label] += 1
+    if result.digest != before.digest:
+        tally.outputs_changed += 1
+    note_example(tally, widget, old, before, result)
+    return result
+
+
+def note_example(tally: Tally, widget: Widget, old: str, before: RunResult,
+                 after: RunResult) -> None:
+    """Keep the first move that changed a metric: evidence that the page recomputed."""
+    changed = {k: (before.metrics[k], v) for k, v in after.metrics.items()
+               if k in before.metrics and before.metrics[k] != v}
+    if changed and tally.example is None:
+        tally.example = {"control": widget.key or widget.label, "from": old,
+                         "to": widget.shown(), "metrics": changed}
+
+
+async def student(sc: Scenario, index: int) -> None:
+    """One student: arrive, open the page, then try controls until the time is up."""
+    rng = random.Random(f"{sc.seed}:{sc.page.name}:{sc.students}:{index}")
+    await asyncio.sleep(rng.uniform(0.0, STAGGER_S))
+    deadline = time.monotonic() + sc.duration_s
+    client = PageClient(sc.url, sc.page.url_pathname, sc.query)
+    try:
+        await client.connect()
+    except CONNECT_ERRORS as err:
+        sc.tally.error("connect", repr(err))
+        return
+    try:
+        last = await load_page(sc.tally, sc.page, client)
+        while True:
+            think = rng.uniform(*sc.think)
+            if time.monotonic() + think > deadline:
+                break
+            await asyncio.sleep(think)
+            result = await move_one_control(sc.tally, client, rng, last)
+            if result is not None and result.clean:
+                last = result
+            elif result is not None and not result.ok and result.reason != TIMED_OUT:
+                break  # the connection is gone (or the server hangs): this student leaves
+    finally:
+        sc.tally.cache_refs += client.refs_resolved
+        sc.tally.runs_sent += client.runs_sent
+        await client.close()
+
+
+# --- one scenario -------------------------------------------------------------------
+
+
+@dataclass
+class Probe:
+    """The server's process and log, for the figures the students cannot see."""
+
+    pid: int | None
+    server: AppServer | None  # None when the harness did not start the server
+
+    def log_offset(self) -> int | None:
+        return self.server.log_size() if self.server and self.server.debug_log else None
+
+    def logged_runs(self, since: int | None) -> int | None:
+        return None if since is None else self.server.count_runs_in_log(since)
+
+
+async def measure(probe: Probe, work: Callable[[], Awaitable[None]]) -> dict:
+    """Run ``work`` (a coroutine function) and take the server's figures around it."""
+    sampler = RssSampler(probe.pid)
+    log_start = probe.log_offset()
+    rss_start, cpu_start = rss_mb(probe.pid), cpu_seconds(probe.pid)
+    own_start = resource.getrusage(resource.RUSAGE_SELF)
+    sampler.start()
+    started = time.perf_counter()
+    await work()
+    wall = time.perf_counter() - started
+    cpu_end = cpu_seconds(probe.pid)
+    peak = await sampler.stop()
+    own_end = resource.getrusage(resource.RUSAGE_SELF)
+    await asyncio.sleep(SETTLE_AFTER_S)
+    cpu_idle = cpu_seconds(probe.pid)
+    return {
+        "wall_s": wall, "rss_start_mb": rss_start, "rss_peak_mb": peak,
+        "rss_after_mb": rss_mb(probe.pid),
+        "server_cpu_s": None if cpu_start is None else cpu_end - cpu_start,
+        # CPU the server burns with nobody running anything: the noise floor of the above.
+        "server_idle_cpu_s_per_s": None if cpu_idle is None
+        else (cpu_idle - cpu_end) / SETTLE_AFTER_S,
+        "harness_cpu_s": (own_end.ru_utime + own_end.ru_stime
+                          - own_start.ru_utime - own_start.ru_stime),
+        "logged_runs": probe.logged_runs(log_start),
+    }
+
+
+async def run_scenario(sc: Scenario, probe: Probe) -> dict:
+    print(f"\n== {sc.label} students, {sc.duration_s:.0f} s, page /{sc.page.url_pathname}"
+          f"?{sc.query}", flush=True)
+
+    async def classroom() -> None:
+        await asyncio.gather(*(student(sc, i) for i in range(sc.students)))
+
+    server = await measure(probe, classroom)
+    return scenario_figures(sc, server)
+
+
+def scenario_figures(sc: Scenario, server: dict) -> dict:
+    t = sc.tally
+    cpu = server["server_cpu_s"]
+    growth = (None if server["rss_peak_mb"] is None
+              else (server["rss_peak_mb"] - server["rss_start_mb"]) / sc.students)
+    return {
+        "page": sc.page.name, "students": sc.students, "query": sc.query,
+        "reruns": len(t.latencies),
+        **{f"p{p}_s": rounded(percentile(t.latencies, p)) for p in PERCENTILES},
+        "max_s": rounded(max(t.latencies, default=None)),
+        "errors": sum(t.errors.values()), "errors_by_kind": dict(t.errors),
+        "error_samples": t.error_samples,
+        "initial_loads": len(t.load_latencies),
+        "load_p50_s": rounded(percentile(t.load_latencies, 50)),
+        "load_max_s": rounded(max(t.load_latencies, default=None)),
+        "script_runs": t.runs_sent,
+        "server_cpu_s": rounded(cpu),
+        "server_idle_cpu_s_per_s": rounded(server["server_idle_cpu_s_per_s"], 4),
+        "cpu_s_per_run": rounded(cpu / t.runs_sent if cpu is not None and t.runs_sent
+                                 else None, 4),
+        "rss_start_mb": rounded(server["rss_start_mb"], 1),
+        "rss_peak_mb": rounded(server["rss_peak_mb"], 1),
+        "rss_after_mb": rounded(server["rss_after_mb"], 1),
+        "rss_growth_per_student_mb": rounded(growth, 2),
+        "wall_s": rounded(server["wall_s"], 1),
+        "harness_cpu_s": rounded(server["harness_cpu_s"], 1),
+        "outputs_changed": t.outputs_changed, "cache_refs_resolved": t.cache_refs,
+        "no_control_to_move": t.no_control,
+        "moves": dict(t.moves.most_common()),
+        "landed": [{"title": title, "widgets": n, "movable_main": m, "right_page": ok,
+                    "students": count}
+                   for (title, n, m, ok), count in t.landings.items()],
+        "example_change": t.example,
+        "log_check": log_check(server["logged_runs"], t.runs_sent),
+    }
+
+
+def log_check(logged: int | None, counted: int) -> dict | None:
+    if logged is None:
+        return None
+    return {"server_logged_runs": logged, "harness_runs": counted, "agree": logged == counted}
+
+
+# --- the memory sweep ---------------------------------------------------------------
+
+
+def widget_by_key(client: PageClient, key: str) -> Widget | None:
+    return next((w for w in client.widgets.values() if w.key == key), None)
+
+
+def sweep_plan(client: PageClient, keys: list[str]) -> list[dict]:
+    """Every combination of the controls' values; the first key varies fastest."""
+    lists = []
+    for key in keys:
+        widget = widget_by_key(client, key)
+        if widget is None:
+            raise SystemExit(f"--sweep: no control {key!r} on the page; there are "
+                             f"{sorted(w.key for w in client.widgets.values() if w.key)}")
+        try:
+            lists.append(widget.all_values())
+        except ValueError as err:
+            raise SystemExit(f"--sweep: {err}") from err
+    return [dict(zip(reversed(keys), combo, strict=True))
+            for combo in itertools.product(*reversed(lists))]
+
+
+async def sweep_step(client: PageClient, chosen: dict, tally: Tally, pid: int | None) -> dict:
+    """Set the controls (a control may vanish with another's value), rerun, note RSS."""
+    before = client.last
+    missing = [key for key in chosen if widget_by_key(client, key) is None]
+    for key, value in chosen.items():
+        if key not in missing:
+            client.set_value(widget_by_key(client, key).id, value)
+    result = await client.rerun(RUN_TIMEOUT_S)
+    shown = {}
+    for key in reversed(chosen):  # back in --sweep order
+        widget = widget_by_key(client, key)
+        shown[key] = widget.shown() if widget else None
+    if missing:
+        tally.error("control missing", f"{missing} at {shown}")
+    if result.clean:
+        tally.latencies.append(result.latency_s)
+    else:
+        tally.run_error(result)
+    rss = rss_mb(pid)
+    changed = before is None or result.digest != before.digest
+    print(f"  {' '.join(f'{k}={v}' for k, v in shown.items())}: "
+          f"{result.latency_s:.2f} s{'' if result.clean else ' ERROR'}"
+          f"{'' if changed else ' (same output as the step before)'}"
+          f"{'' if rss is None else f', RSS {rss:.0f} MB'}", flush=True)
+    return {"values": shown, "ok": result.clean, "output_changed": changed,
+            "latency_s": rounded(result.latency_s), "rss_mb": rounded(rss, 1)}
+
+
+async def run_sweep(url: str, page: AppPage, query: str, keys: list[str], idle_s: float,
+                    probe: Probe) -> dict:
+    print(f"\n== sweep {','.join(keys)} on /{page.url_pathname}?{query}", flush=True)
+    tally, steps = Tally(), []
+    client = PageClient(url, page.url_pathname, query)
+
+    async def one_student() -> None:
+        await client.connect()
+        try:
+            await load_page(tally, page, client)
+            for chosen in sweep_plan(client, keys):
+                steps.append(await sweep_step(client, chosen, tally, probe.pid))
+        finally:
+            tally.runs_sent += client.runs_sent
+            await client.close()
+
+    sampler = RssSampler(probe.pid)
+    log_start = probe.log_offset()
+    rss_start = rss_mb(probe.pid)
+    sampler.start()
+    await one_student()
+    peak = await sampler.stop()
+    idle = [{"t_s": 0, "rss_mb": rounded(rss_mb(probe.pid), 1)}]
+    for tick in range(1, int(idle_s // IDLE_SAMPLE_S) + 1):
+        await asyncio.sleep(IDLE_SAMPLE_S)
+        idle.append({"t_s": tick * IDLE_SAMPLE_S, "rss_mb": rounded(rss_mb(probe.pid), 1)})
+        print(f"  idle {tick * IDLE_SAMPLE_S:.0f} s: RSS {idle[-1]['rss_mb']} MB", flush=True)
+    return {
+        "page": page.name, "query": query, "controls": keys, "steps": len(steps),
+        "errors": sum(tally.errors.values()), "errors_by_kind": dict(tally.errors),
+        "error_samples": tally.error_samples,
+        "p50_s": rounded(percentile(tally.latencies, 50)),
+        "max_s": rounded(max(tally.latencies, default=None)),
+        "rss_start_mb": rounded(rss_start, 1), "rss_peak_mb": rounded(peak, 1),
+        "rss_right_after_mb": idle[0]["rss_mb"], "rss_idle": idle,
+        "landed": [{"title": title, "widgets": n, "right_page": ok}
+                   for (title, n, _, ok) in tally.landings],
+        "per_step": steps,
+        "log_check": log_check(probe.logged_runs(log_start), tally.runs_sent),
+    }
+
+
+# --- pages --------------------------------------------------------------------------
+
+
+async def discover_pages(url: str, query: str) -> list[AppPage]:
+    """The app's pages, from the ``navigation`` message of a first visit (home)."""
+    client = PageClient(url, "", query)
+    await client.connect()
+    try:
+        result = await client.rerun(RUN_TIMEOUT_S)
+    finally:
+        await client.close()
+    if not result.ok:
+        raise SystemExit(f"the app's home page did not load: {result.reason}")
+    if client.pages:
+        return client.pages
+    # A single-page app sends no navigation: its one page is the main script.
+    return [AppPage(name="home", title=client.title or "", url_pathname="",
+                    page_script_hash=client.page_script_hash, is_default=True)]
+
+
+def select_pages(wanted: str | None, pages: list[AppPage]) -> list[AppPage]:
+    if not wanted:
+        return [p for p in pages if not p.external and not p.hidden]
+    chosen = []
+    for name in (n.strip() for n in wanted.split(",")):
+        match = next((p for p in pages if name.lower() in
+                      (p.name.lower(), p.url_pathname.lower(), p.title.lower())), None)
+        if match is None and name.lower() in DEFAULT_PAGE_ALIASES:
+            match = next((p for p in pages if p.is_default), None)
+        if match is None:
+            raise SystemExit(f"no page {name!r}; the app serves "
+                             f"{', '.join(p.name for p in pages)}")
+        chosen.append(match)
+    return chosen
+
+
+async def warm_up(url: str, page: AppPage, query: str) -> RunResult:
+    """One visit before measuring, so every scenario starts with warm caches."""
+    client = PageClient(url, page.url_pathname, query)
+    await client.connect()
+    try:
+        result = await client.rerun(RUN_TIMEOUT_S)
+    finally:
+        await client.close()
+    print(f"  warm-up /{page.url_pathname}: {result.latency_s:.2f} s, "
+          f"title {client.title!r}, {len(client.widgets)} widgets "
+          f"({sum(w.main for w in client.widgets.values())} in the main area)", flush=True)
+    return result
+
+
+# --- output -------------------------------------------------------------------------
+
+
+def fmt(value, spec: str = ".3f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def print_table(rows: list[dict]) -> None:
+    head = (f"{'page':<10}{'N':>4}{'reruns':>7}{'err':>5}{'p50 s':>8}{'p95 s':>8}"
+            f"{'max s':>8}{'load p50':>9}{'CPU s/run':>10}{'RSS start':>10}{'peak':>8}"
+            f"{'after':>8}{'MB/stud':>8}")
+    print("\n" + head + "\n" + "-" * len(head))
+    for r in rows:
+        print(f"{r['page']:<10}{r['students']:>4}{r['reruns']:>7}{r['errors']:>5}"
+              f"{fmt(r['p50_s']):>8}{fmt(r['p95_s']):>8}{fmt(r['max_s']):>8}"
+              f"{fmt(r['load_p50_s']):>9}{fmt(r['cpu_s_per_run'], '.4f'):>10}"
+              f"{fmt(r['rss_start_mb'], '.0f'):>10}{fmt(r['rss_peak_mb'], '.0f'):>8}"
+              f"{fmt(r['rss_after_mb'], '.0f'):>8}"
+              f"{fmt(r['rss_growth_per_student_mb'], '.2f'):>8}")
+
+
+def print_details(r: dict) -> None:
+    for land in r["landed"]:
+        print(f"  {r['page']}: {land['students']} student(s) landed on {land['title']!r}"
+              f"{'' if land['right_page'] else ' (WRONG PAGE)'}: {land['widgets']} widgets, "
+              f"{land['movable_main']} movable in the main area")
+    print(f"  {r['outputs_changed']}/{r['reruns']} reruns changed the main area's output; "
+          f"{r['cache_refs_resolved']} elements came from the message cache; "
+          f"moves: {r['moves']}")
+    if r["example_change"]:
+        ex = r["example_change"]
+        changes = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in list(ex["metrics"].items())[:4])
+        print(f"  e.g. {ex['control']} {ex['from']} -> {ex['to']}: {changes}")
+    if r["errors"]:
+        print(f"  errors: {r['errors_by_kind']}; {r['error_samples']}")
+    print_log_check(r["log_check"])
+    print(f"  server CPU {fmt(r['server_cpu_s'], '.1f')} s over {r['script_runs']} runs "
+          f"(idle: {fmt(r['server_idle_cpu_s_per_s'], '.3f')} CPU s/s); "
+          f"harness CPU {r['harness_cpu_s']} s in {r['wall_s']} s")
+
+
+def print_log_check(check: dict | None) -> None:
+    if check:
+        print(f"  log check: server logged {check['server_logged_runs']} script runs, "
+              f"harness counted {check['harness_runs']}: "
+              f"{'agree' if check['agree'] else 'DISAGREE'}")
+
+
+def machine_info() -> dict:
+    mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text()
+                   .splitlines() if line.startswith("MemTotal:")), None)
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "processor": platform.machine(), "cpus": os.cpu_count(),
+            "memory_gb": rounded(mem_kb / 1024**2 if mem_kb else None, 1),
+            "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def git_commit(app_dir: Path) -> str | None:
+    try:
+        head = subprocess.run(["git", "-C", str(app_dir), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(app_dir), "status", "--porcelain"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+uncommitted changes" if dirty else "")
+
+
+def write_results(path: Path, update: dict) -> None:
+    """Merge into the "load" key of the results file; every other key stays as it was."""
+    data = json.loads(path.read_text()) if path.exists() else {}
+    load = data.get(RESULTS_KEY) if isinstance(data.get(RESULTS_KEY), dict) else {}
+    load.update(update)
+    data[RESULTS_KEY] = load
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+# --- main ---------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.load",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", help="comma-separated page names (URL paths; 'home' for "
+                        "the default page); default: every page the app's navigation serves")
+    parser.add_argument("--students", default=DEFAULT_STUDENTS,
+                        help="comma-separated class sizes, one scenario each (default 40)")
+    parser.add_argument("--duration", type=float, default=DEFAULT_DURATION_S,
+                        help="seconds each student stays (default 120)")
+    parser.add_argument("--query", default="",
+                        help=f"extra query string for every student, after {BASE_QUERY!r}")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--think-min", type=float, default=THINK_MIN_S)
+    parser.add_argument("--think-max", type=float, default=THINK_MAX_S)
+    parser.add_argument("--url", help="an already running server (http://host:port)")
+    parser.add_argument("--pid", type=int, help="with --url: the server's pid, for CPU/RSS")
+    parser.add_argument("--app-dir", type=Path, default=ROOT,
+                        help="the checkout to run `streamlit run app.py` in (default: repo)")
+    parser.add_argument("--verify-log", action="store_true",
+                        help="debug-log the server and compare its script runs with ours")
+    parser.add_argument("--sweep", help="comma-separated control keys: one student steps "
+                        "through every combination of their values (memory)")
+    parser.add_argument("--idle", type=float, default=DEFAULT_IDLE_S,
+                        help="--sweep: seconds of RSS samples after the student left")
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help="JSON file whose 'load' key receives the figures")
+    args = parser.parse_args(argv)
+    if args.url and args.verify_log:
+        parser.error("--verify-log needs the harness to start the server (no --url)")
+    if args.pid and not args.url:
+        parser.error("--pid goes with --url")
+    if args.sweep and (not args.pages or "," in args.pages):
+        parser.error("--sweep runs on one page: name it with --pages")
+    if not 0 < args.think_min <= args.think_max:
+        parser.error("need 0 < --think-min <= --think-max")
+    args.student_counts = [int(n) for n in args.students.split(",")]
+    args.full_query = student_query(args.query)
+    return args
+
+
+def student_query(extra: str) -> str:
+    """BASE_QUERY with ``extra`` appended; a key in ``extra`` replaces the base's."""
+    added = parse_qsl(extra.lstrip("?"), keep_blank_values=True)
+    base = [(k, v) for k, v in parse_qsl(BASE_QUERY) if k not in dict(added)]
+    return urlencode(base + added)
+
+
+def params_of(args: argparse.Namespace, url: str) -> dict:
+    return {"pages": args.pages, "students": args.student_counts,
+            "duration_s": args.duration, "query": args.full_query, "seed": args.seed,
+            "think_s": [args.think_min, args.think_max], "run_timeout_s": RUN_TIMEOUT_S,
+            "stagger_s": STAGGER_S, "settle_after_s": SETTLE_AFTER_S,
+            "debug_log": bool(args.verify_log), "server_url": url if args.url else None}
+
+
+async def run_load(args: argparse.Namespace, url: str, probe: Probe) -> None:
+    pages = select_pages(args.pages, await discover_pages(url, args.full_query))
+    print(f"pages: {', '.join(f'{p.name} ({p.title})' for p in pages)}")
+    info = run_info(args, url)
+    if args.sweep:  # a sweep keeps the scenarios' figures, and the other way round
+        update = {"sweep": {**info, **await sweep_mode(args, url, probe, pages)}}
+    else:
+        update = {**info, **await scenario_mode(args, url, probe, pages)}
+    write_results(args.results, update)
+    print(f"\nwritten to the {RESULTS_KEY!r} key of {args.results}")
+
+
+async def scenario_mode(args: argparse.Namespace, url: str, probe: Probe,
+                        pages: list[AppPage]) -> dict:
+    rows = []
+    for page in pages:
+        await warm_up(url, page, args.full_query)
+        for n in args.student_counts:
+            sc = Scenario(url, page, n, args.full_query, args.duration,
+                          (args.think_min, args.think_max), args.seed)
+            rows.append(await run_scenario(sc, probe))
+            print_details(rows[-1])
+    print_table(rows)
+    return {"scenarios": rows}
+
+
+async def sweep_mode(args: argparse.Namespace, url: str, probe: Probe,
+                     pages: list[AppPage]) -> dict:
+    await warm_up(url, pages[0], args.full_query)
+    figures = await run_sweep(url, pages[0], args.full_query, args.sweep.split(","),
+                              args.idle, probe)
+    print(f"sweep: {figures['steps']} steps, {figures['errors']} errors, "
+          f"RSS start {figures['rss_start_mb']} MB, peak {figures['rss_peak_mb']} MB, "
+          f"right after {figures['rss_right_after_mb']} MB")
+    print_log_check(figures["log_check"])
+    return figures
+
+
+def run_info(args: argparse.Namespace, url: str) -> dict:
+    return {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine_info(), "streamlit": streamlit.__version__,
+            "app_dir": None if args.url else str(args.app_dir.resolve()),
+            "app_commit": None if args.url else git_commit(args.app_dir),
+            "params": params_of(args, url)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    server = None
+    if args.url:
+        url, probe = args.url.rstrip("/"), Probe(args.pid, None)
+    else:
+        server = AppServer(args.app_dir.resolve(), debug_log=args.verify_log)
+        print(f"starting `streamlit run app.py` in {server.app_dir}", flush=True)
+        try:
+            server.start()
+        except ServerError as err:
+            server.stop()
+            raise SystemExit(str(err)) from err
+        url, probe = server.url, Probe(server.pid, server)
+        print(f"server pid {server.pid} at {url}, log {server.log_path}", flush=True)
+    try:
+        asyncio.run(run_load(args, url, probe))
+    finally:
+        if server is not None:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""Figure builders: binned data in (see ``lessons.binned``), plain figure specs out.
+
+Every builder returns a dict spec (``{"data": [...], "layout": {...}}``) of a size that does
+not depend on the tensor's; ``base.figure`` wraps it for ``st.plotly_chart``.
+"""
+
+from ..i18n import t
+from .bars import bars_with_lines
+from .base import figure, validate
+from .distributions import error_histogram, level_histogram
+from .relations import error_cloud, staircase
+
+#: The texts the builders need (legends and axis titles), as ``chart.<name>`` keys.
+LABELS = ("x", "x_hat", "levels", "value", "count", "identity", "staircase", "code", "input",
+          "output", "error", "error_axis", "log_count", "format", "gb")
+
+
+def labels() -> dict[str, str]:
+    """Every chart text in the current language, by name."""
+    return {name: t(f"chart.{name}") for name in LABELS}
+
+
+__all__ = ["LABELS", "bars_with_lines", "error_cloud", "error_histogram", "figure", "labels",
+           "level_histogram", "staircase", "validate"]

@@ -1,0 +1,18 @@
+"""The pages of the app, in the order of the learning path, with their Control tables."""
+
+from ui.nav import PageInfo
+
+from .home import controls as home
+from .uniform import controls as uniform
+
+PAGES = (
+    PageInfo("home", "basics", ":material/home:", "views/home/home.py", home.TABLE),
+    PageInfo("formats", "basics", ":material/memory:"),
+    PageInfo("uniform", "basics", ":material/stairs:", "views/uniform/uniform.py", uniform.TABLE),
+    PageInfo("calibration", "ranges", ":material/tune:"),
+    PageInfo("granularity", "ranges", ":material/grid_view:"),
+    PageInfo("nonuniform", "beyond", ":material/scatter_plot:"),
+    PageInfo("matmul", "inference", ":material/calculate:"),
+    PageInfo("model", "inference", ":material/neurology:"),
+    PageInfo("quiz", "class", ":material/quiz:"),
+)
