@@ -3,8 +3,10 @@
 import streamlit as st
 
 import views
-from ui import language, nav, urlstate, workspace
+from ui import language, nav, server, urlstate, workspace
 from ui.i18n import t
+
+server.freeze_startup_objects()
 
 with st.sidebar:
     language.picker()

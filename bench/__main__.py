@@ -53,10 +53,10 @@ def _payloads(at) -> list[int]:
 
 def _unseen_bits() -> list[int]:
     """Every bit width of the Uniform page's slider except the one it opens with."""
-    from ui.controls import BITS_RANGE, UNIFORM_DEFAULTS
+    from views.uniform.controls import TABLE
 
-    low, high = BITS_RANGE
-    return [b for b in range(low, high + 1) if b != UNIFORM_DEFAULTS["u_bits"]]
+    bits = TABLE["u_bits"]
+    return [b for b in range(bits.bounds.low, bits.bounds.high + 1) if b != bits.default]
 
 
 def bench_page(shape: tuple[int, int], reruns: int) -> dict:
@@ -64,7 +64,7 @@ def bench_page(shape: tuple[int, int], reruns: int) -> dict:
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.query_params.update({"ws_rows": str(shape[0]), "ws_cols": str(shape[1])})
-    at.switch_page("views/uniform.py")
+    at.switch_page("views/uniform/uniform.py")
     start = time.perf_counter()
     at.run()
     first_s = time.perf_counter() - start
@@ -73,7 +73,7 @@ def bench_page(shape: tuple[int, int], reruns: int) -> dict:
     times, payload = [], _payloads(at)
     # Each rerun moves the bits slider to a value not seen before: no cache hits.
     for bits in _unseen_bits()[:reruns]:
-        at.slider(key="u_bits").set_value(bits)
+        at.slider(key="u_bits@en").set_value(bits)
         start = time.perf_counter()
         at.run()
         times.append(time.perf_counter() - start)
@@ -103,7 +103,9 @@ def main() -> None:
         "budgets": {k: {"measured": figures[k], "budget": BUDGETS[k],
                         "within": figures[k] <= BUDGETS[k]} for k in BUDGETS},
     }
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    # Keep what other benches wrote (bench.load writes the "load" key).
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    RESULTS.write_text(json.dumps({**previous, **results}, indent=2) + "\n")
     print(f"{'figure':<28}{'measured':>12}{'budget':>10}  ok")
     for key, row in results["budgets"].items():
         print(f"{key:<28}{row['measured']:>12.3f}{row['budget']:>10.2f}  "

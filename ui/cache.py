@@ -81,6 +81,11 @@ class ByteCache:
             _, (_, evicted, _) = self._entries.popitem(last=False)
             self._bytes -= evicted
 
+    def __contains__(self, key: Hashable) -> bool:
+        """Whether ``key`` holds a live value now (for a spinner only when there is work)."""
+        with self._lock:
+            return self._lookup(key) is not None
+
     def get_or_compute(self, key: Hashable, compute: Callable[[], object]):
         """The value for ``key``, computing it once even when sessions ask together."""
         with self._lock:
@@ -123,6 +128,7 @@ def byte_cache(*, max_mb: float, ttl_seconds: float = 3600):
             return cache.get_or_compute(key, lambda: fn(key, *args, **kwargs))
 
         cached.cache = cache
+        cached.has = lambda key: key in cache
         return cached
     return decorate
 
@@ -132,8 +138,17 @@ REPORT_CACHE_MB = 64
 _REPORTS = ByteCache(REPORT_CACHE_MB * MB, ttl_seconds=3600)
 
 
+def _lesson_key(fn: Callable, tensor_key: str, settings) -> tuple:
+    return fn.__module__, fn.__qualname__, tensor_key, settings
+
+
 def lesson(fn: Callable, tensor_key: str, x, settings):
     """``fn(x, settings)`` (a lesson's report), cached under the tensor's key and the
     settings, shared by every session."""
-    key = (fn.__module__, fn.__qualname__, tensor_key, settings)
-    return _REPORTS.get_or_compute(key, lambda: fn(x, settings))
+    return _REPORTS.get_or_compute(_lesson_key(fn, tensor_key, settings),
+                                   lambda: fn(x, settings))
+
+
+def has_lesson(fn: Callable, tensor_key: str, settings) -> bool:
+    """Whether ``lesson(fn, tensor_key, ..., settings)`` would answer from the cache."""
+    return _lesson_key(fn, tensor_key, settings) in _REPORTS

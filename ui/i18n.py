@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 from functools import cache
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from .markdown import plain
 
@@ -22,9 +24,26 @@ def catalogue(lang: str) -> dict[str, str]:
     return json.loads((LOCALES_DIR / f"{lang}.json").read_text(encoding="utf-8"))
 
 
+# The language of the run in progress, per script thread. A page calls t() a few hundred
+# times a run, and reading session state each time cost several milliseconds of every
+# rerun. Each run has a thread of its own; the session id guards the rest.
+_run = threading.local()
+
+
 def current_language() -> str:
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is not None and getattr(_run, "session", None) == ctx.session_id:
+        return _run.lang
     lang = st.session_state.get(LANG_KEY, DEFAULT_LANGUAGE)
-    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    if ctx is not None:
+        _run.session, _run.lang = ctx.session_id, lang
+    return lang
+
+
+def forget_language() -> None:
+    """The language changed (a callback of the switch): read it again."""
+    _run.session = None
 
 
 def t(key: str, **values) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .i18n import DEFAULT_LANGUAGE, LANG_KEY, LANGUAGES
+from .i18n import DEFAULT_LANGUAGE, LANG_KEY, LANGUAGES, forget_language
 from .urlstate import Control, ControlTable, bind, draw, publish
 
 TABLE = ControlTable("language", (
@@ -15,5 +15,6 @@ def picker() -> None:
     """Draw the language switch. Call it before anything calls ``t()`` for the page, so
     that the first run of a Vietnamese lesson link is already in Vietnamese."""
     bind(TABLE)
-    draw(TABLE[LANG_KEY])
+    forget_language()  # a link's ?lang= was just read, or the switch moved
+    draw(TABLE[LANG_KEY], on_change=forget_language)
     publish(TABLE)

@@ -3,13 +3,14 @@ summary, a grid of metrics, and the "maths" expander."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import streamlit as st
 
 from . import charts, urlstate
-from .i18n import t
+from .i18n import current_language
 
 METRIC_COLUMNS = 4
 
@@ -20,19 +21,61 @@ def header(title: str, why: str) -> None:
     st.markdown(why)
 
 
+@contextlib.contextmanager
+def working(text: str, needed: bool = True):
+    """A spinner with ``text`` while the block runs, only when it has work to do (a cache
+    miss): a spinner costs messages on every rerun."""
+    if needed:
+        with st.spinner(text):
+            yield
+    else:
+        yield
+
+
 def link_notices() -> None:
     """One line per lesson-link value that was clamped or ignored (none: nothing drawn)."""
     for text in urlstate.notices():
         st.info(text, icon=":material/link:")
 
 
-def chart(spec: dict, *, key: str, summary: str, title: str | None = None) -> None:
+# Drawn charts kept for replay: each holds one chart message (at most the 300 KB payload
+# budget, tens of KB in practice), so the cache is bounded by entries x that budget.
+_DRAWN_CHARTS = 256
+_DRAWN_TABLES = 256
+_TTL_SECONDS = 3600
+
+
+def chart(build: Callable[[], dict], *, key: str, summary: str, depends_on: Hashable,
+          title: str | None = None) -> None:
     """A chart block: optional subheader, the chart (its alt text is the summary), and the
-    one-line text summary below it, for readers who cannot see the chart."""
+    one-line text summary below it, for readers who cannot see the chart.
+
+    ``build()`` returns the figure spec; it runs only when ``depends_on`` (what the figure
+    is made from: the tensor's key, the settings, the toggles) or the summary (which
+    holds the language) is new. Otherwise the chart drawn before is replayed: building
+    and serializing a figure was most of a rerun's cost.
+    """
     if title:
         st.subheader(title)
-    st.plotly_chart(charts.figure(spec), alt=summary, key=key)
+    # A text key: Streamlit hashes strings far faster than nested dataclasses.
+    _drawn_chart(repr((depends_on, current_language())), key, summary, build)
     st.caption(summary)
+
+
+@st.cache_data(max_entries=_DRAWN_CHARTS, ttl=_TTL_SECONDS, show_spinner=False)
+def _drawn_chart(depends_on: str, key: str, summary: str, _build) -> None:
+    st.plotly_chart(charts.figure(_build()), alt=summary, key=key)
+
+
+def table(build: Callable[[], tuple[dict, dict]], *, depends_on: Hashable) -> None:
+    """A dataframe from ``build() -> (columns, column_config)``, replayed like a chart."""
+    _drawn_table(repr((depends_on, current_language())), build)
+
+
+@st.cache_data(max_entries=_DRAWN_TABLES, ttl=_TTL_SECONDS, show_spinner=False)
+def _drawn_table(depends_on: str, _build) -> None:
+    columns, config = _build()
+    st.dataframe(columns, hide_index=True, width="stretch", column_config=config)
 
 
 @dataclass(frozen=True)
@@ -44,9 +87,13 @@ class Metric:
 
 
 def metric_grid(metrics: Sequence[Metric], columns: int = METRIC_COLUMNS) -> None:
-    """Metrics in rows of ``columns`` cards."""
-    for start in range(0, len(metrics), columns):
-        for column, m in zip(st.columns(columns), metrics[start:start + columns], strict=False):
+    """Metrics in rows of ``columns`` cards, filled row by row.
+
+    One set of columns, each holding a card of every row: it reads the same as a set of
+    columns per row, with a third of the layout blocks to send on every rerun.
+    """
+    for index, column in enumerate(st.columns(columns)):
+        for m in metrics[index::columns]:
             column.metric(m.label, m.value, help=m.help, delta=m.delta,
                           delta_color="off", delta_arrow="off")
 
@@ -58,9 +105,17 @@ class Code:
     language: str = "python"
 
 
-def maths(intro: str, latex: Sequence[str], notes: Sequence[str], code: Sequence[Code]) -> None:
-    """The "maths" expander: formulas with the live numbers, notes, then code."""
-    with st.expander(t("maths.title"), icon=":material/function:"):
+def maths(control: urlstate.Control, intro: str, content: Callable[[], tuple]) -> None:
+    """The "maths" expander: formulas with the live numbers, notes, then code.
+
+    ``content()`` gives ``(latex lines, notes, code blocks)``; it runs only while the
+    expander is open (its state is the page's ``control``, so a link can open it).
+    """
+    box, is_open = urlstate.expander(control, icon=":material/function:")
+    if not is_open:
+        return
+    latex, notes, code = content()
+    with box:
         st.markdown(intro)
         for line in latex:
             st.latex(line)

@@ -30,9 +30,9 @@ from .i18n import current_language, t
 from .markdown import plain
 
 WIDGETS = ("slider", "select_slider", "number", "select", "segmented", "radio", "checkbox",
-           "toggle")
+           "toggle", "expander")
 _OPTION_WIDGETS = ("select_slider", "select", "segmented", "radio")
-_BOOLEAN_WIDGETS = ("checkbox", "toggle")
+_BOOLEAN_WIDGETS = ("checkbox", "toggle", "expander")
 _ADOPTED = "_url_adopted"
 _NOTICES = "_url_notices"
 _LINKED = "_url_linked"  # keys whose value came from the link and was not changed since
@@ -279,6 +279,16 @@ def draw(control: Control, *, where=None, options: Sequence | None = None,
     return current
 
 
+def expander(control: Control, *, icon: str | None = None):
+    """An expander whose open state is a control (so a link can open it); returns the
+    container and whether it is open. Its content need not be drawn while it is closed."""
+    current = bool(value(control))
+    wkey = widget_key(control.key)
+    box = st.expander(t(control.label), expanded=current, key=wkey, icon=icon,
+                      on_change=_changed, args=(control, wkey, (), None, None))
+    return box, current
+
+
 def _changed(control: Control, wkey: str, options, bounds, extra) -> None:
     """Widget callback: the widget's new value becomes the canonical one."""
     st.session_state[control.key] = control.nearest(st.session_state.get(wkey), options, bounds)
@@ -289,14 +299,14 @@ def _changed(control: Control, wkey: str, options, bounds, extra) -> None:
 
 def publish(table: ControlTable) -> None:
     """Keep the URL in step with a table: codes of the values that differ from defaults."""
-    params = st.query_params
+    shown = st.query_params.to_dict()  # one read: every proxy access takes a lock
     for control in table.controls:
         current = value(control)
         if current == control.default or current is None:
-            if control.key in params:
-                del params[control.key]
-        elif params.get(control.key) != control.code(current):
-            params[control.key] = control.code(current)
+            if control.key in shown:
+                del st.query_params[control.key]
+        elif shown.get(control.key) != control.code(current):
+            st.query_params[control.key] = control.code(current)
 
 
 def set_values(table: ControlTable, values: Mapping[str, Any] | None = None) -> None:

@@ -26,6 +26,7 @@ from quantlib._validate import DIM, SEED, CodedError
 from . import fmt
 from .cache import byte_cache
 from .i18n import coded_error, t
+from .layout import working
 from .urlstate import (
     Control,
     ControlTable,
@@ -171,7 +172,7 @@ def _generator(tab: ControlTable, prefix: str) -> tuple[np.ndarray, str, str, No
     params = tuple((name, draw(tab[_param_key(prefix, kind, name)], bounds=bounds[name]))
                    for name in ql.GENERATORS[kind])
     spec = (kind, shape, int(seed), float(scale), int(outliers), float(outlier_scale), params)
-    with st.spinner(t("ws.generating")):
+    with working(t("ws.generating"), not _generated.has(spec)):
         x = _generated(spec)
     return x, "gen:" + repr(spec), generated_label(kind, shape, seed), None
 
@@ -199,7 +200,7 @@ def _upload(tab: ControlTable, prefix: str) -> tuple[np.ndarray, str, str, None]
         else:
             sha = hashlib.sha256(data).hexdigest()
         try:
-            with st.spinner(t("ws.reading", name=fmt.plain(file.name))):
+            with working(t("ws.reading", name=fmt.plain(file.name)), not _uploaded.has(sha)):
                 arrays = _uploaded(sha, file.name, data)
         except tensors.TensorLoadError as err:
             failure = (file.file_id, file.name, err)

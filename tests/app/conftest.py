@@ -47,7 +47,8 @@ def widget(at: AppTest, key: str, lang: str = "en"):
     wanted = wkey(key, lang)
     for tree in (at.main, at.sidebar):
         for element in tree:
-            if getattr(element, "key", None) == wanted:
+            # An expander has a key too, but no value to read or set.
+            if getattr(element, "key", None) == wanted and hasattr(element, "value"):
                 return element
     return None
 

@@ -24,8 +24,15 @@ def test_default_page_shows_every_part(uniform):
     assert len(charts) == len(keys)
     assert uniform.dataframe, "the step-by-step table is missing"
     assert uniform.expander, "the maths expander is missing"
-    assert len(uniform.latex) >= 4
-    assert len(uniform.code) == 3  # quantlib, numpy, PyTorch
+    assert not uniform.latex, "a closed expander's content is not computed"
+
+
+def test_the_maths_open_from_a_link_with_the_live_numbers():
+    at = open_app("uniform", {"u_maths": "true"})
+    assert_ok(at)
+    assert len(at.latex) >= 4
+    assert len(at.code) == 3  # quantlib, numpy, PyTorch
+    assert "0.509198" in at.latex[0].value  # the default tensor's scale, to 6 digits
 
 
 def test_more_bits_raise_sqnr(uniform):
@@ -166,7 +173,7 @@ def test_per_channel_focus_draws_that_channel_only():
 
 
 def test_the_maths_snippets_are_in_vietnamese_in_vietnamese():
-    at = open_app("uniform", {"lang": "vi"})
+    at = open_app("uniform", {"lang": "vi", "u_maths": "true"})
     assert_ok(at)
     numpy_code = at.code[1].value
     assert "mỗi hàng của x" in numpy_code and "one row of x" not in numpy_code

@@ -40,6 +40,9 @@ def validate(spec: dict) -> go.Figure:
 def layout(x_title: str, y_title: str, *, height: int = HEIGHT, **extra) -> dict:
     """The house layout: large fonts, a legend above the plot, titled axes."""
     base = {
+        # No plotly template: Streamlit's chart theme styles the chart in the browser, and
+        # the default template was most of a figure's bytes and of its copying time.
+        "template": "none",
         "height": height, "margin": MARGIN, "font": {"size": FONT_SIZE},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0},
         "hoverlabel": {"font": {"size": FONT_SIZE}}, "bargap": 0,

@@ -34,12 +34,12 @@ with left:
 with right:
     summary = t("home.memory.summary", fp32=fmt.num(report.gb("FP32"), 4),
                 fp16=fmt.num(report.gb("FP16 / BF16"), 4), int4=fmt.num(report.gb("INT4"), 4))
-    spec = charts.bars_with_lines(
+    layout.chart(lambda: charts.bars_with_lines(
         [r[0] for r in rows], [r[2] for r in rows], [f"{fmt.num(r[2], 3)} GB" for r in rows],
         {t(f"gpu.{name}"): size for name, size in home.GPU_MEMORY_GB.items()},
         {"x": charts.labels()["format"], "y": charts.labels()["gb"]},
-        "%{x}: %{y:,.4g} GB<extra></extra>")
-    layout.chart(spec, key="home_memory", summary=summary)
+        "%{x}: %{y:,.4g} GB<extra></extra>"), key="home_memory", summary=summary,
+        depends_on=settings)
 
 st.header(t("home.path.title"))
 st.markdown(t("home.path.intro"))

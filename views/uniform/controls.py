@@ -83,6 +83,7 @@ TABLE = ControlTable("uniform", (
             bounds=Interval(int, 0, MAX_ELEMENTS - 1)),
     Control("u_rows", DEFAULT_TABLE_ROWS, "slider", "u.table.rows", bounds=TABLE_ROWS),
     Control("u_log", False, "toggle", "u.log", help="u.log_help"),
+    Control("u_maths", False, "expander", "maths.title"),
 ), presets={name: _example_values(ex) for name, ex in ql.SEED_EXAMPLES.items()},
     preset_key="u_preset")
 

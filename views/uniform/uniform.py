@@ -22,7 +22,7 @@ reset_col.button(t("u.reset"), on_click=controls.reset, icon=":material/restart_
 settings = controls.draw(ws.x.shape)
 layout.link_notices()
 try:
-    with st.spinner(t("u.computing")):
+    with layout.working(t("u.computing"), not cache.has_lesson(uniform.report, ws.key, settings)):
         report = cache.lesson(uniform.report, ws.key, ws.x, settings)
 except CodedError as err:
     st.error(t("u.invalid", reason=coded_error(err)), icon=":material/error:")
@@ -73,6 +73,7 @@ if not per_tensor:
               pairs=pairs), icon=":material/center_focus_strong:")
 names = charts.labels()
 half = report.half_step
+drawn = (ws.key, settings)  # what every chart and table below is drawn from
 
 
 @st.fragment
@@ -84,8 +85,8 @@ def histogram() -> None:
                 lo=fmt.num(report.focus_min), hi=fmt.num(report.focus_max),
                 levels=report.n_levels, step=fmt.num(fq.scale),
                 clipped=fmt.pct(report.focus_clipped))
-    layout.chart(charts.level_histogram(report.histogram, names, log_y=log_y),
-                 key="u_chart_hist", summary=summary)
+    layout.chart(lambda: charts.level_histogram(report.histogram, names, log_y=log_y),
+                 key="u_chart_hist", summary=summary, depends_on=(drawn, log_y))
 
 
 left, right = st.columns(2, gap="large")
@@ -93,19 +94,22 @@ with left:
     histogram()
 with right:
     clip = report.level_range
-    layout.chart(charts.staircase(report.staircase, names), key="u_chart_stair",
+    layout.chart(lambda: charts.staircase(report.staircase, names), key="u_chart_stair",
+                 depends_on=drawn,
                  title=t("u.stair.title"),
                  summary=t("u.stair.summary", levels=report.n_levels, step=fmt.num(fq.scale),
                            zero=fq.zero_point, lo=fmt.num(clip[0]), hi=fmt.num(clip[1])))
 
 left, right = st.columns(2, gap="large")
 with left:
-    layout.chart(charts.error_histogram(report.errors, names), key="u_chart_err",
+    layout.chart(lambda: charts.error_histogram(report.errors, names), key="u_chart_err",
+                 depends_on=drawn,
                  title=t("u.err.title"),
                  summary=t("u.err.summary", max=fmt.num(m["max_abs_error"]), half=fmt.num(half),
                            mae=fmt.num(m["mae"])))
 with right:
-    layout.chart(charts.error_cloud(report.cloud, names), key="u_chart_heat",
+    layout.chart(lambda: charts.error_cloud(report.cloud, names), key="u_chart_heat",
+                 depends_on=drawn,
                  title=t("u.heat.title"),
                  summary=" ".join((
                      t("u.heat.summary", half=fmt.num(half),
@@ -122,21 +126,27 @@ def step_table() -> None:
     rows = controls.table_rows()
     columns = ("x", "scale", "x/s", "round", "zero_point", "+z", "q", "clipped", "x_hat",
                "error")
-    st.dataframe({t(f"u.col.{c}"): report.table[c][:rows] for c in columns}, hide_index=True,
-                 width="stretch",
-                 column_config={t(f"u.col.{c}"): st.column_config.NumberColumn(format="%.6g")
-                                for c in ("x", "scale", "x/s", "x_hat", "error")})
+    layout.table(lambda: (
+        {t(f"u.col.{c}"): report.table[c][:rows] for c in columns},
+        {t(f"u.col.{c}"): st.column_config.NumberColumn(format="%.6g")
+         for c in ("x", "scale", "x/s", "x_hat", "error")}), depends_on=(drawn, rows))
 
 
 step_table()
 
-notes = [text for text, shown in ((t("u.maths.torch_symmetric"), settings.symmetric),
-                                   (t("u.maths.torch_rounding"), settings.rounding != "half_even"))
-         if shown]
-snippet = dict(s=settings, r=report, shape=ws.x.shape, degenerate=report.degenerate,
-               say=lambda key, **values: t(f"snippet.{key}", **values))
-layout.maths(t("u.maths.intro"), uniform_maths.latex(settings, report), notes, [
-    Code(t("u.maths.quantlib"), uniform_maths.quantlib_code(settings)),
-    Code(t("u.maths.numpy"), uniform_maths.code(uniform_maths.NUMPY, **snippet)),
-    Code(t("u.maths.torch"), uniform_maths.code(uniform_maths.TORCH, **snippet)),
-])
+
+def the_maths() -> tuple:
+    """The formulas and code of "the maths", built only while the expander is open."""
+    notes = [text for text, shown in ((t("u.maths.torch_symmetric"), settings.symmetric),
+                                       (t("u.maths.torch_rounding"),
+                                        settings.rounding != "half_even")) if shown]
+    snippet = dict(s=settings, r=report, shape=ws.x.shape, degenerate=report.degenerate,
+                   say=lambda key, **values: t(f"snippet.{key}", **values))
+    return uniform_maths.latex(settings, report), notes, [
+        Code(t("u.maths.quantlib"), uniform_maths.quantlib_code(settings)),
+        Code(t("u.maths.numpy"), uniform_maths.code(uniform_maths.NUMPY, **snippet)),
+        Code(t("u.maths.torch"), uniform_maths.code(uniform_maths.TORCH, **snippet)),
+    ]
+
+
+layout.maths(controls.TABLE["u_maths"], t("u.maths.intro"), the_maths)
