@@ -15,6 +15,7 @@ RUN useradd --create-home --uid 10001 quantlab
 COPY --chown=root:root app.py ./
 COPY --chown=root:root .streamlit ./.streamlit
 COPY --chown=root:root quantlib ./quantlib
+COPY --chown=root:root lessons ./lessons
 COPY --chown=root:root ui ./ui
 COPY --chown=root:root views ./views
 USER quantlab

@@ -188,5 +188,7 @@ def test_hostile_links_render_with_notices(page, server, query):
     settle(page)
     no_exception(page)
     assert page.locator("[data-testid='stMetric']").count() > 0
-    assert page.locator(".js-plotly-plot").count() == 4
+    # Charts mount lazily, lower ones last: wait for all four to be drawn.
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4",
+                           timeout=30_000)
     shoot(page, f"uniform-hostile-{query.split('=')[0]}-{len(query)}")

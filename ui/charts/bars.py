@@ -7,6 +7,7 @@ import itertools
 from . import base
 
 _LINE_COLORS = (base.COLOR_CLIP, base.COLOR_X_HAT, base.COLOR_ACCENT)
+CATEGORY_GAP = 0.15
 
 
 def bars_with_lines(labels: list[str], values: list[float], texts: list[str],
@@ -26,4 +27,6 @@ def bars_with_lines(labels: list[str], values: list[float], texts: list[str],
                        "y1": size, "line": style})
         data.append({"type": "scatter", "x": [None], "y": [None], "mode": "lines",
                      "line": style, "name": name})
-    return {"data": data, "layout": base.layout(names["x"], names["y"], shapes=shapes)}
+    # Categories, not a histogram: gaps between the bars.
+    return {"data": data, "layout": base.layout(names["x"], names["y"], shapes=shapes,
+                                                bargap=CATEGORY_GAP)}
