@@ -34,7 +34,9 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _STAT_FIRST_FIELD = 3
 _UTIME_FIELD, _STIME_FIELD = 14, 15
 # Streamlit logs "Running script" once at the top of every script run
-# (ScriptRunner._run_script). Its default log format drops the logger's name, so the
+# (ScriptRunner._run_script), a fragment rerun as much as a full one (both go through the
+# same loop; a fragment rerun the session no longer holds is dropped before it, unlogged
+# and unrun). Its default log format drops the logger's name, so the
 # debug server logs with one that keeps it, and only that logger's line is counted.
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 RUN_LOG_PATTERN = re.compile(

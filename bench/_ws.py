@@ -20,6 +20,31 @@ The handshake, as the frontend does it (read from streamlit/web/server/starlette
   finished runs without use (sent in ``new_session.config``).
 * A run ends with ``script_finished``; uncaught exceptions arrive as ``exception``
   elements in a run that still "finishes successfully".
+
+Fragments (``@st.fragment``; read from streamlit/runtime/fragment.py, app_session.py,
+scriptrunner/script_runner.py and the frontend's App/WidgetManager):
+
+* Every delta written while a fragment runs carries ``Delta.fragment_id`` (in a full run
+  too): the fragment's content sits in an ``add_block`` container, and each element in
+  it, widgets included, names the fragment. A widget belongs to the fragment of the
+  delta that drew it.
+* Moving such a widget makes the frontend send ``rerun_script`` whose ``ClientState``
+  has ``fragment_id`` set and still carries every widget state (and the page, query
+  string, cache hashes and context, as for a full rerun). If the session no longer
+  holds that fragment the server drops the request without a word (no run at all).
+* The server answers as for any run: ``new_session`` (its ``metadata.run.fragment_ids``
+  name the fragments the run reruns), the fragment's deltas only, possibly
+  ``page_info_changed`` (the app may rewrite st.query_params inside the fragment), and
+  ``script_finished`` = ``FINISHED_FRAGMENT_RUN_SUCCESSFULLY``. No ``navigation``: the
+  main script does not run.
+* The frontend then drops only what the fragment owned and did not redraw: older
+  elements whose ``fragment_id`` is one of the run's, and anything older under a
+  container that run wrote; the rest of the page and its widgets stay. A full run still
+  replaces the whole page. (Streamlit's own agent client, runtime/agent/interaction.py,
+  applies the same rule; so does this one.)
+* The message cache counts fragment runs too (every ``script_finished`` but
+  ``FINISHED_EARLY_FOR_RERUN``), but a fragment run only expires entries that its own
+  fragments sent.
 """
 
 from __future__ import annotations
@@ -104,6 +129,7 @@ class Widget:
     integer: bool = False
     multi: bool = False  # a range slider or a multi-select
     query_param_key: str | None = None
+    fragment_id: str = ""  # the @st.fragment that drew it ("" outside any fragment)
 
     @property
     def movable(self) -> bool:
@@ -274,11 +300,13 @@ def button_group_label(option: ButtonGroup.Option) -> str:
     return option.content
 
 
-def widget_from_element(element, delta_path, previous: Widget | None) -> Widget | None:
+def widget_from_element(element, delta_path, previous: Widget | None,
+                        fragment_id: str = "") -> Widget | None:
     """The widget an Element delta draws, with the value the frontend would now hold.
 
     The value follows the frontend's widget manager: the server's value when it sets
     one (``set_value``), else the value the widget already had, else its default.
+    ``fragment_id`` is the delta's: the fragment a change of this widget reruns.
     """
     etype = element.WhichOneof("type")
     if etype not in WIDGET_ELEMENTS:
@@ -288,6 +316,7 @@ def widget_from_element(element, delta_path, previous: Widget | None) -> Widget 
     if widget is None:
         return None
     widget.main = bool(delta_path) and delta_path[0] == RootContainer.MAIN
+    widget.fragment_id = fragment_id
     if not proto.set_value and previous is not None and previous.kind == widget.kind:
         widget.value = previous.value
     return widget
@@ -363,21 +392,40 @@ _BUILDERS = {"slider": _slider, "checkbox": _checkbox, "selectbox": _single_choi
 # --- one run's output -----------------------------------------------------------------
 
 
+DeltaPath = tuple[int, ...]
+
+
 @dataclass
 class RunResult:
     """How one script run ended, as the client saw it."""
 
-    ok: bool  # script_finished with FINISHED_SUCCESSFULLY
+    ok: bool  # script_finished: FINISHED_SUCCESSFULLY (FRAGMENT_RUN_... for a fragment)
     latency_s: float
     reason: str = ""  # why not ok: timeout, compile error, disconnected, ...
     exceptions: list[str] = field(default_factory=list)
     digest: str = ""  # of the main area's non-widget output: did the page recompute?
     metrics: dict[str, str] = field(default_factory=dict)
+    fragment_id: str = ""  # the fragment rerun asked for; "" for a full rerun
 
     @property
     def clean(self) -> bool:
-        """Finished, and no exception element anywhere on the page."""
+        """Finished, and no exception element in what the run drew."""
         return self.ok and not self.exceptions
+
+    @property
+    def is_fragment(self) -> bool:
+        return bool(self.fragment_id)
+
+
+@dataclass
+class _Node:
+    """One element or container of the page, where the frontend holds it (by path)."""
+
+    fragment_id: str  # Delta.fragment_id: the fragment that drew it, "" if none
+    block: bool = False  # an add_block container
+    widget: Widget | None = None
+    output: str | None = None  # a main-area non-widget element: its content hash
+    metric: tuple[str, str] | None = None  # (label, body) of a main-area st.metric
 
 
 @dataclass
@@ -385,15 +433,56 @@ class _RunOutput:
     """What arrives while a run is under way."""
 
     sent_at: float
-    widgets: dict[str, Widget] = field(default_factory=dict)
+    fragment_id: str = ""  # the fragment rerun asked for; "" for a full rerun
+    fragment_ids: tuple[str, ...] = ()  # the fragments the server says it reruns
+    nodes: dict[DeltaPath, _Node] = field(default_factory=dict)
     exceptions: list[str] = field(default_factory=list)
-    outputs: list[tuple[tuple[int, ...], str]] = field(default_factory=list)
-    metrics: dict[str, str] = field(default_factory=dict)
     title: str | None = None
 
-    def digest(self) -> str:
-        text = "\n".join(f"{path}:{h}" for path, h in sorted(self.outputs))
-        return hashlib.sha1(text.encode()).hexdigest()
+    def add(self, path: DeltaPath, node: _Node) -> None:
+        """A delta at ``path``; a container written there supersedes what this run had
+        put at and below it (an st.empty() refilled, say)."""
+        if node.block:
+            depth = len(path)
+            for old in [p for p in self.nodes if p[:depth] == path]:
+                del self.nodes[old]
+        self.nodes[path] = node
+
+
+def merged_page(page: dict[DeltaPath, _Node], out: _RunOutput,
+                fragment_ids: set[str]) -> dict[DeltaPath, _Node]:
+    """The page after a run, by the frontend's stale-node rule.
+
+    A full run (no ``fragment_ids``) replaces the whole page. A fragment run drops only
+    the older nodes the fragments owned (their ``fragment_id``) and everything older
+    under a container those fragments wrote; the rest of the page stays, and the run's
+    own nodes go where they were written.
+    """
+    if not fragment_ids:
+        return dict(out.nodes)
+    replaced = {path for nodes in (page, out.nodes) for path, node in nodes.items()
+                if node.block and node.fragment_id in fragment_ids}
+
+    def stale(path: DeltaPath, node: _Node) -> bool:
+        return node.fragment_id in fragment_ids or any(
+            path[:depth] in replaced for depth in range(1, len(path) + 1))
+
+    # In page order, the run's nodes in the slots they take over (the fragment's place
+    # on the page), so that the list of controls keeps its order.
+    merged = {path: out.nodes.get(path, node) for path, node in page.items()
+              if path in out.nodes or not stale(path, node)}
+    merged.update((path, node) for path, node in out.nodes.items() if path not in merged)
+    return merged
+
+
+def page_digest(page: dict[DeltaPath, _Node]) -> str:
+    text = "\n".join(f"{path}:{node.output}" for path, node in sorted(page.items())
+                     if node.output is not None)
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def page_metrics(page: dict[DeltaPath, _Node]) -> dict[str, str]:
+    return dict(node.metric for _, node in sorted(page.items()) if node.metric)
 
 
 _FINISH_REASONS = {
@@ -446,14 +535,16 @@ class PageClient:
         self.base_url = base_url.rstrip("/")
         self.page_name = page_name  # the URL path: "" for the default page
         self.query = query
-        self.widgets: dict[str, Widget] = {}
+        self.widgets: dict[str, Widget] = {}  # every widget on the page, by id
+        self._page: dict[DeltaPath, _Node] = {}  # what the tab shows, by delta path
         self.page_script_hash = ""
         self.title: str | None = None
         self.pages: list[AppPage] = []
         self.page_not_found = False
-        self.runs_finished = 0
+        self.runs_finished = 0  # the message cache's run count (the frontend's)
         self.refs_resolved = 0  # big elements the server sent as a ref_hash (cache hits)
-        self.runs_sent = 0  # rerun_script messages that reached the server
+        self.runs_sent = 0  # rerun_script messages that reached the server, all kinds
+        self.fragment_runs_sent = 0  # of which fragment reruns
         self.last: RunResult | None = None
         self._ws = None
         self._reader: asyncio.Task | None = None
@@ -498,14 +589,17 @@ class PageClient:
             self._closed_reason = self._closed_reason or "connection closed"
             if self._pending is not None and not self._pending.done():
                 self._finish(RunResult(ok=False, latency_s=self._elapsed(),
-                                       reason=self._closed_reason))
+                                       reason=self._closed_reason,
+                                       fragment_id=self._current.fragment_id
+                                       if self._current else ""))
 
     # runs ---------------------------------------------------------------------------------
 
-    def client_state(self) -> ClientState:
-        """The ClientState the frontend sends with a rerun: page, URL, every widget."""
+    def client_state(self, fragment_id: str = "") -> ClientState:
+        """The ClientState the frontend sends with a rerun: page, URL, every widget
+        (a fragment rerun too), and the fragment to rerun, if only one is."""
         state = ClientState(query_string=self.query, page_name=self.page_name,
-                            page_script_hash=self.page_script_hash)
+                            page_script_hash=self.page_script_hash, fragment_id=fragment_id)
         for widget in self.widgets.values():
             widget_state = widget.state()
             if widget_state is not None:
@@ -522,31 +616,55 @@ class PageClient:
         url = f"{self.base_url}/{self.page_name}"
         return f"{url}?{self.query}" if self.query else url
 
-    async def rerun(self, timeout_s: float) -> RunResult:
+    async def change(self, values: dict[str, Any], timeout_s: float) -> RunResult:
+        """Set widgets (by id) and rerun as the frontend would: only their fragment if
+        every widget that changed lives in the same one, else the whole script.
+
+        One moved widget is what a browser sends. For several at once (a sweep) this
+        follows Streamlit's agent client (runtime/agent/widget_writes.resolve_fragment):
+        one fragment id fits on the wire, so changes in several regions rerun it all.
+        """
+        scopes = set()
+        for widget_id, value in values.items():
+            widget = self.widgets[widget_id]
+            if widget.value != value:
+                scopes.add(widget.fragment_id)
+            self.set_value(widget_id, value)
+        fragment_id = scopes.pop() if len(scopes) == 1 else ""
+        return await self.rerun(timeout_s, fragment_id)
+
+    async def rerun(self, timeout_s: float, fragment_id: str = "") -> RunResult:
         """Send rerun_script with the current widget states; wait for script_finished.
 
-        A run that times out stays pending: the next rerun first waits (as long again)
-        for its end, so that a late script_finished is never taken for the next run's.
+        With ``fragment_id`` only that fragment reruns: the run ends with
+        FINISHED_FRAGMENT_RUN_SUCCESSFULLY and replaces only that fragment's part of
+        the page. A run that times out stays pending: the next rerun first waits (as
+        long again) for its end, so that a late script_finished is never taken for the
+        next run's.
         """
         if not await self.settle(timeout_s):
             return RunResult(ok=False, latency_s=0.0, reason="previous run never finished")
         if self._closed_reason:
-            return RunResult(ok=False, latency_s=0.0, reason=self._closed_reason)
+            return RunResult(ok=False, latency_s=0.0, reason=self._closed_reason,
+                             fragment_id=fragment_id)
         loop = asyncio.get_running_loop()
         self._pending = loop.create_future()
-        self._current = _RunOutput(sent_at=time.perf_counter())
+        self._current = _RunOutput(sent_at=time.perf_counter(), fragment_id=fragment_id)
         msg = BackMsg()
-        msg.rerun_script.CopyFrom(self.client_state())
+        msg.rerun_script.CopyFrom(self.client_state(fragment_id))
         try:
             await self._ws.send(msg.SerializeToString())
         except ConnectionClosed as err:
             self._pending = None
-            return RunResult(ok=False, latency_s=0.0, reason=f"connection closed ({err})")
+            return RunResult(ok=False, latency_s=0.0, reason=f"connection closed ({err})",
+                             fragment_id=fragment_id)
         self.runs_sent += 1
+        self.fragment_runs_sent += bool(fragment_id)
         try:
             return await asyncio.wait_for(asyncio.shield(self._pending), timeout_s)
         except TimeoutError:
-            return RunResult(ok=False, latency_s=timeout_s, reason=TIMED_OUT)
+            return RunResult(ok=False, latency_s=timeout_s, reason=TIMED_OUT,
+                             fragment_id=fragment_id)
 
     async def settle(self, timeout_s: float) -> bool:
         """Wait for a run still under way (one that timed out) to end; False if it won't."""
@@ -604,6 +722,9 @@ class PageClient:
         return full
 
     def _on_new_session(self, msg: ForwardMsg) -> None:
+        # Every run starts with one, fragment runs too: metadata.run names the fragments.
+        if self._current is not None:
+            self._current.fragment_ids = tuple(msg.metadata.run.fragment_ids)
         session = msg.new_session
         self.page_script_hash = session.page_script_hash or self.page_script_hash
         if session.config.max_cached_message_age:
@@ -623,51 +744,74 @@ class PageClient:
 
     def _on_delta(self, msg: ForwardMsg) -> None:
         out = self._current
-        if out is None or msg.delta.WhichOneof("type") != "new_element":
+        kind = msg.delta.WhichOneof("type")
+        if out is None or kind not in ("new_element", "add_block"):
+            return  # transient elements (spinners) are not part of the page
+        path = tuple(msg.metadata.delta_path)
+        fragment_id = msg.delta.fragment_id
+        if kind == "add_block":
+            out.add(path, _Node(fragment_id, block=True))
             return
         element = msg.delta.new_element
-        path = tuple(msg.metadata.delta_path)
         etype = element.WhichOneof("type")
         if etype == "exception":
             out.exceptions.append(f"{element.exception.type}: {element.exception.message}")
         widget = widget_from_element(element, path,
                                      self.widgets.get(getattr(element, etype).id)
-                                     if etype in WIDGET_ELEMENTS else None)
-        if widget is not None:
-            out.widgets[widget.id] = widget
-            return
-        if path and path[0] == RootContainer.MAIN:
-            out.outputs.append((path, msg.hash or hashlib.sha1(
-                element.SerializeToString(deterministic=True)).hexdigest()))
+                                     if etype in WIDGET_ELEMENTS else None, fragment_id)
+        node = _Node(fragment_id, widget=widget)
+        if widget is None and path and path[0] == RootContainer.MAIN:
+            node.output = msg.hash or hashlib.sha1(
+                element.SerializeToString(deterministic=True)).hexdigest()
             if etype == "metric":
-                out.metrics[element.metric.label] = element.metric.body
+                node.metric = (element.metric.label, element.metric.body)
             elif etype == "heading" and out.title is None:
                 out.title = element.heading.body
+        out.add(path, node)
 
     def _on_script_finished(self, msg: ForwardMsg) -> None:
         status = msg.script_finished
-        if status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
-            return  # a fragment's own run, not the full run we wait for
-        self.runs_finished += 1
-        self._expire_cache()
+        fragment_run = status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+        if status != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+            self.runs_finished += 1
+            self._expire_cache(set(msg.metadata.run.fragment_ids) if fragment_run else None)
         out = self._current
         if out is None:
             return
         latency = time.perf_counter() - out.sent_at
         self._current = None
-        if status != ForwardMsg.FINISHED_SUCCESSFULLY:
+        if status not in (ForwardMsg.FINISHED_SUCCESSFULLY,
+                          ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
             self._finish(RunResult(ok=False, latency_s=latency,
                                    reason=_FINISH_REASONS.get(status, str(status)),
-                                   exceptions=out.exceptions))
+                                   exceptions=out.exceptions, fragment_id=out.fragment_id))
             return
-        # The frontend drops the state of widgets the run no longer drew.
-        self.widgets = out.widgets
-        self.title = out.title or self.title
-        self._finish(RunResult(ok=True, latency_s=latency, exceptions=out.exceptions,
-                               digest=out.digest(), metrics=out.metrics))
+        fragments = set()
+        if fragment_run:
+            fragments = set(out.fragment_ids or msg.metadata.run.fragment_ids
+                            or (out.fragment_id,))
+        else:
+            self.title = out.title or self.title  # a fragment's heading is not the page's
+        # The frontend drops what the run replaced, and the state of widgets no longer
+        # drawn; a fragment run leaves the rest of the page (and its widgets) alone.
+        self._page = merged_page(self._page, out, fragments)
+        self.widgets = {node.widget.id: node.widget for node in self._page.values()
+                        if node.widget is not None}
+        # A fragment rerun must end as one, a full rerun as a full run; the page above
+        # follows what the server did, but the run did not do what was asked.
+        wrong = "" if fragment_run == bool(out.fragment_id) else (
+            f"asked for a {'fragment' if out.fragment_id else 'full'} rerun, got "
+            f"{ForwardMsg.ScriptFinishedStatus.Name(status)}")
+        self._finish(RunResult(ok=not wrong, latency_s=latency, reason=wrong,
+                               exceptions=out.exceptions, digest=page_digest(self._page),
+                               metrics=page_metrics(self._page),
+                               fragment_id=out.fragment_id))
 
-    def _expire_cache(self) -> None:
-        stale = [h for h, (_, used) in self._cache.items()
-                 if self.runs_finished - used > self._max_cache_age]
+    def _expire_cache(self, fragment_ids: set[str] | None = None) -> None:
+        """Forget entries unused for too many runs; a fragment run (``fragment_ids``)
+        only judges entries its fragments sent, as the frontend's ForwardMsgCache."""
+        stale = [h for h, (msg, used) in self._cache.items()
+                 if self.runs_finished - used > self._max_cache_age
+                 and (fragment_ids is None or msg.delta.fragment_id in fragment_ids)]
         for h in stale:
             del self._cache[h]

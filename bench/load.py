@@ -7,12 +7,22 @@ Streamlit's own protocol (bench/_ws.py), open a page with a lesson link's query 
 then every 5-15 s (seeded) move one random control of the page's main area to another
 valid value and wait for the rerun to finish, as a student trying the lesson does.
 
+A control drawn inside an ``@st.fragment`` reruns only that fragment, as in a browser:
+the harness learns each widget's fragment from the ``Delta.fragment_id`` that drew it,
+sends ``rerun_script`` with ``ClientState.fragment_id`` set (and every widget state, as
+the frontend does), waits for ``script_finished`` = FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+and replaces only that fragment's part of the student's page (bench/_ws.py). A control
+outside every fragment reruns the whole script, which replaces the whole page.
+
 Per scenario (page x number of students) it reports the rerun latency (send to
-``script_finished``: p50, p95, max), the reruns timed, the errors (an ``exception``
-element in a run, a run that fails, or one not finished within 30 s), the server's RSS
-at the start, at its peak (sampled every 0.2 s) and 10 s after every student left, RSS
-growth per student, and the server CPU seconds per script run (utime+stime of the
-server process over the scenario / every run it did, initial page loads included).
+``script_finished``: p50, p95, max) over every rerun a student waited for, full and
+fragment alike, and then separately the count, p50 and p95 of full and of fragment
+reruns; the errors (an ``exception`` element in a run, a run that fails, or one not
+finished within 30 s), the server's RSS at the start, at its peak (sampled every 0.2 s)
+and 10 s after every student left, RSS growth per student, and the server CPU seconds
+per script run (utime+stime of the server process over the scenario / every run it did:
+initial page loads, full reruns and fragment reruns; the split of those runs into full
+and fragment ones is reported next to it, so a reader can see the mix).
 Figures go to the "load" key of bench/results.json (the rest of the file is kept).
 
 Run it from the repo root:
@@ -26,7 +36,10 @@ Run it from the repo root:
 It starts ``streamlit run app.py`` itself (in --app-dir, the repo root by default, so
 that the production .streamlit/config.toml applies) on a free loopback port and stops it
 at the end. ``--verify-log`` starts it with debug logging and checks that the server
-logged exactly as many script runs as the harness asked for. ``--sweep`` measures
+logged exactly as many script runs as the harness asked for: Streamlit logs "Running
+script" at the top of every run of ScriptRunner._run_script, fragment runs included, so
+both sides count every rerun_script the server got (page loads, full and fragment
+reruns). ``--sweep`` measures
 memory instead: one student steps through every value of the named controls.
 Timings depend on what else the machine is doing: the harness itself shares the CPU.
 """
@@ -95,15 +108,19 @@ def rounded(value: float | None, digits: int = 3) -> float | None:
 class Tally:
     """What the students of one scenario saw."""
 
-    latencies: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # every rerun timed
+    full_latencies: list[float] = field(default_factory=list)  # of which full reruns
+    fragment_latencies: list[float] = field(default_factory=list)  # and fragment reruns
     load_latencies: list[float] = field(default_factory=list)
     runs_sent: int = 0  # every rerun_script the server got: initial loads and reruns
+    fragment_runs_sent: int = 0  # of which fragment reruns
     errors: Counter = field(default_factory=Counter)
     error_samples: list[str] = field(default_factory=list)
     outputs_changed: int = 0
     cache_refs: int = 0  # big elements the server sent as ref_hash: the message cache works
     no_control: int = 0
     moves: Counter = field(default_factory=Counter)
+    fragment_moves: Counter = field(default_factory=Counter)  # moves that reran a fragment
     landings: Counter = field(default_factory=Counter)
     example: dict | None = None
 
@@ -111,6 +128,12 @@ class Tally:
         self.errors[kind] += 1
         if detail and len(self.error_samples) < MAX_ERROR_SAMPLES:
             self.error_samples.append(f"{kind}: {detail}")
+
+    def timed(self, result: RunResult) -> None:
+        """A rerun that finished cleanly: its latency, in the total and in its kind."""
+        self.latencies.append(result.latency_s)
+        (self.fragment_latencies if result.is_fragment
+         else self.full_latencies).append(result.latency_s)
 
     def run_error(self, result: RunResult) -> None:
         """One error for a run that failed, timed out, or drew an exception."""
@@ -163,20 +186,22 @@ async def load_page(tally: Tally, page: AppPage, client: PageClient) -> RunResul
 
 async def move_one_control(tally: Tally, client: PageClient, rng: random.Random,
                            before: RunResult) -> RunResult | None:
-    """Move one random main-area control to another value and time the rerun."""
+    """Move one random main-area control to another value and time the rerun (of its
+    fragment only, if it lives in one)."""
     controls = movable_controls(client)
     if not controls:
         tally.no_control += 1
         return None
     widget = rng.choice(controls)
     old = widget.shown()
-    client.set_value(widget.id, widget.other_value(rng))
-    result = await client.rerun(RUN_TIMEOUT_S)
+    result = await client.change({widget.id: widget.other_value(rng)}, RUN_TIMEOUT_S)
     if not result.clean:
         tally.run_error(result)
         return result
-    tally.latencies.append(result.latency_s)
+    tally.timed(result)
     tally.moves[widget.key or widget.label] += 1
+    if result.is_fragment:
+        tally.fragment_moves[widget.key or widget.label] += 1
     if result.digest != before.digest:
         tally.outputs_changed += 1
     note_example(tally, widget, old, before, result)
@@ -219,6 +244,7 @@ async def student(sc: Scenario, index: int) -> None:
     finally:
         sc.tally.cache_refs += client.refs_resolved
         sc.tally.runs_sent += client.runs_sent
+        sc.tally.fragment_runs_sent += client.fragment_runs_sent
         await client.close()
 
 
@@ -288,12 +314,19 @@ def scenario_figures(sc: Scenario, server: dict) -> dict:
         "reruns": len(t.latencies),
         **{f"p{p}_s": rounded(percentile(t.latencies, p)) for p in PERCENTILES},
         "max_s": rounded(max(t.latencies, default=None)),
+        "reruns_full": len(t.full_latencies),
+        **{f"full_p{p}_s": rounded(percentile(t.full_latencies, p)) for p in PERCENTILES},
+        "reruns_fragment": len(t.fragment_latencies),
+        **{f"fragment_p{p}_s": rounded(percentile(t.fragment_latencies, p))
+           for p in PERCENTILES},
         "errors": sum(t.errors.values()), "errors_by_kind": dict(t.errors),
         "error_samples": t.error_samples,
         "initial_loads": len(t.load_latencies),
         "load_p50_s": rounded(percentile(t.load_latencies, 50)),
         "load_max_s": rounded(max(t.load_latencies, default=None)),
         "script_runs": t.runs_sent,
+        "script_runs_full": t.runs_sent - t.fragment_runs_sent,  # page loads included
+        "script_runs_fragment": t.fragment_runs_sent,
         "server_cpu_s": rounded(cpu),
         "server_idle_cpu_s_per_s": rounded(server["server_idle_cpu_s_per_s"], 4),
         "cpu_s_per_run": rounded(cpu / t.runs_sent if cpu is not None and t.runs_sent
@@ -307,6 +340,7 @@ def scenario_figures(sc: Scenario, server: dict) -> dict:
         "outputs_changed": t.outputs_changed, "cache_refs_resolved": t.cache_refs,
         "no_control_to_move": t.no_control,
         "moves": dict(t.moves.most_common()),
+        "fragment_moves": dict(t.fragment_moves.most_common()),
         "landed": [{"title": title, "widgets": n, "movable_main": m, "right_page": ok,
                     "students": count}
                    for (title, n, m, ok), count in t.landings.items()],
@@ -348,10 +382,9 @@ async def sweep_step(client: PageClient, chosen: dict, tally: Tally, pid: int | 
     """Set the controls (a control may vanish with another's value), rerun, note RSS."""
     before = client.last
     missing = [key for key in chosen if widget_by_key(client, key) is None]
-    for key, value in chosen.items():
-        if key not in missing:
-            client.set_value(widget_by_key(client, key).id, value)
-    result = await client.rerun(RUN_TIMEOUT_S)
+    result = await client.change({widget_by_key(client, key).id: value
+                                  for key, value in chosen.items() if key not in missing},
+                                 RUN_TIMEOUT_S)
     shown = {}
     for key in reversed(chosen):  # back in --sweep order
         widget = widget_by_key(client, key)
@@ -359,17 +392,19 @@ async def sweep_step(client: PageClient, chosen: dict, tally: Tally, pid: int | 
     if missing:
         tally.error("control missing", f"{missing} at {shown}")
     if result.clean:
-        tally.latencies.append(result.latency_s)
+        tally.timed(result)
     else:
         tally.run_error(result)
     rss = rss_mb(pid)
     changed = before is None or result.digest != before.digest
     print(f"  {' '.join(f'{k}={v}' for k, v in shown.items())}: "
-          f"{result.latency_s:.2f} s{'' if result.clean else ' ERROR'}"
+          f"{result.latency_s:.2f} s{' (fragment)' if result.is_fragment else ''}"
+          f"{'' if result.clean else ' ERROR'}"
           f"{'' if changed else ' (same output as the step before)'}"
           f"{'' if rss is None else f', RSS {rss:.0f} MB'}", flush=True)
     return {"values": shown, "ok": result.clean, "output_changed": changed,
-            "latency_s": rounded(result.latency_s), "rss_mb": rounded(rss, 1)}
+            "fragment": result.is_fragment, "latency_s": rounded(result.latency_s),
+            "rss_mb": rounded(rss, 1)}
 
 
 async def run_sweep(url: str, page: AppPage, query: str, keys: list[str], idle_s: float,
@@ -386,6 +421,7 @@ async def run_sweep(url: str, page: AppPage, query: str, keys: list[str], idle_s
                 steps.append(await sweep_step(client, chosen, tally, probe.pid))
         finally:
             tally.runs_sent += client.runs_sent
+            tally.fragment_runs_sent += client.fragment_runs_sent
             await client.close()
 
     sampler = RssSampler(probe.pid)
@@ -405,6 +441,7 @@ async def run_sweep(url: str, page: AppPage, query: str, keys: list[str], idle_s
         "error_samples": tally.error_samples,
         "p50_s": rounded(percentile(tally.latencies, 50)),
         "max_s": rounded(max(tally.latencies, default=None)),
+        "fragment_steps": len(tally.fragment_latencies),
         "rss_start_mb": rounded(rss_start, 1), "rss_peak_mb": rounded(peak, 1),
         "rss_right_after_mb": idle[0]["rss_mb"], "rss_idle": idle,
         "landed": [{"title": title, "widgets": n, "right_page": ok}
@@ -490,6 +527,10 @@ def print_details(r: dict) -> None:
         print(f"  {r['page']}: {land['students']} student(s) landed on {land['title']!r}"
               f"{'' if land['right_page'] else ' (WRONG PAGE)'}: {land['widgets']} widgets, "
               f"{land['movable_main']} movable in the main area")
+    print(f"  reruns: {r['reruns_full']} full (p50 {fmt(r['full_p50_s'])} s, "
+          f"p95 {fmt(r['full_p95_s'])} s), {r['reruns_fragment']} fragment "
+          f"(p50 {fmt(r['fragment_p50_s'])} s, p95 {fmt(r['fragment_p95_s'])} s)"
+          + (f"; fragment moves: {r['fragment_moves']}" if r["fragment_moves"] else ""))
     print(f"  {r['outputs_changed']}/{r['reruns']} reruns changed the main area's output; "
           f"{r['cache_refs_resolved']} elements came from the message cache; "
           f"moves: {r['moves']}")
@@ -501,6 +542,8 @@ def print_details(r: dict) -> None:
         print(f"  errors: {r['errors_by_kind']}; {r['error_samples']}")
     print_log_check(r["log_check"])
     print(f"  server CPU {fmt(r['server_cpu_s'], '.1f')} s over {r['script_runs']} runs "
+          f"({r['script_runs_full']} full incl. page loads, "
+          f"{r['script_runs_fragment']} fragment) "
           f"(idle: {fmt(r['server_idle_cpu_s_per_s'], '.3f')} CPU s/s); "
           f"harness CPU {r['harness_cpu_s']} s in {r['wall_s']} s")
 
@@ -631,7 +674,8 @@ async def sweep_mode(args: argparse.Namespace, url: str, probe: Probe,
     await warm_up(url, pages[0], args.full_query)
     figures = await run_sweep(url, pages[0], args.full_query, args.sweep.split(","),
                               args.idle, probe)
-    print(f"sweep: {figures['steps']} steps, {figures['errors']} errors, "
+    print(f"sweep: {figures['steps']} steps ({figures['fragment_steps']} fragment reruns), "
+          f"{figures['errors']} errors, "
           f"RSS start {figures['rss_start_mb']} MB, peak {figures['rss_peak_mb']} MB, "
           f"right after {figures['rss_right_after_mb']} MB")
     print_log_check(figures["log_check"])
