@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import quantlib as ql
+import views
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).with_name("results.json")
@@ -51,29 +52,34 @@ def _payloads(at) -> list[int]:
     return [len(el.proto.spec) for el in at.get("plotly_chart")]
 
 
-def _unseen_bits() -> list[int]:
-    """Every bit width of the Uniform page's slider except the one it opens with."""
-    from views.uniform.controls import TABLE
-
-    bits = TABLE["u_bits"]
-    return [b for b in range(bits.bounds.low, bits.bounds.high + 1) if b != bits.default]
+# Each page's rerun moves one of its own controls to a value not seen before (no cache
+# hits): the page's bits, which change every number it shows.
+MOVED = {"uniform": "u_bits", "home": "h_bits"}
 
 
-def bench_page(shape: tuple[int, int], reruns: int) -> dict:
+def _unseen_values(page) -> list:
+    """Values of the page's moved control other than its default, from its Control table."""
+    control = page.table[MOVED[page.key]]
+    low, high, step = control.bounds.low, control.bounds.high, control.step or 1
+    values = [low + i * step for i in range(int((high - low) / step) + 1)]
+    return [control.bounds.kind(v) for v in values if v != control.default]
+
+
+def bench_page(page, shape: tuple[int, int], reruns: int) -> dict:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.query_params.update({"ws_rows": str(shape[0]), "ws_cols": str(shape[1])})
-    at.switch_page("views/uniform/uniform.py")
+    at.switch_page(page.path)
     start = time.perf_counter()
     at.run()
     first_s = time.perf_counter() - start
     if at.exception:
         raise RuntimeError(at.exception[0].value)
     times, payload = [], _payloads(at)
-    # Each rerun moves the bits slider to a value not seen before: no cache hits.
-    for bits in _unseen_bits()[:reruns]:
-        at.slider(key="u_bits@en").set_value(bits)
+    key = f"{MOVED[page.key]}@en"
+    for value in _unseen_values(page)[:reruns]:
+        next(w for w in at.main if getattr(w, "key", None) == key).set_value(value)
         start = time.perf_counter()
         at.run()
         times.append(time.perf_counter() - start)
@@ -89,22 +95,26 @@ def main() -> None:
     parser.add_argument("--reruns", type=int, default=5)
     args = parser.parse_args()
     quant = bench_quantize(args.repeats)
-    pages = {name: bench_page(shape, args.reruns) for name, shape in PAGE_SIZES.items()}
+    built = [page for page in views.PAGES if page.path]
+    pages = {f"{page.key}_{size}": bench_page(page, shape, args.reruns)
+             for page in built for size, shape in PAGE_SIZES.items()}
     figures = {
         "quant_dequant_over_copy": quant["quant_dequant_over_copy"],
-        "page_rerun_s_1M": pages["1M"]["rerun_s_median"],
-        "page_rerun_s_16M": pages["16M"]["rerun_s_median"],
+        "page_rerun_s_1M": max(p["rerun_s_median"] for k, p in pages.items() if "1M" in k),
+        "page_rerun_s_16M": max(p["rerun_s_median"] for k, p in pages.items()
+                                if "16M" in k),
         "chart_payload_kb": max(p["largest_chart_kb"] for p in pages.values()),
     }
     results = {
         "machine": {"python": platform.python_version(), "numpy": np.__version__,
                     "processor": platform.machine()},
-        "quantize": quant, "uniform_page": pages,
+        "quantize": quant, "pages": pages,
         "budgets": {k: {"measured": figures[k], "budget": BUDGETS[k],
                         "within": figures[k] <= BUDGETS[k]} for k in BUDGETS},
     }
     # Keep what other benches wrote (bench.load writes the "load" key).
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    previous.pop("uniform_page", None)  # the old layout of the page figures
     RESULTS.write_text(json.dumps({**previous, **results}, indent=2) + "\n")
     print(f"{'figure':<28}{'measured':>12}{'budget':>10}  ok")
     for key, row in results["budgets"].items():
@@ -113,7 +123,7 @@ def main() -> None:
     print(f"quantize+dequantize {quant['quant_dequant_s'] * 1000:.1f} ms vs copy "
           f"{quant['copy_s'] * 1000:.1f} ms on {QUANT_SIZE:,} float32")
     for name, p in pages.items():
-        print(f"Uniform page {name}: first run {p['first_run_s']:.2f} s, rerun median "
+        print(f"{name}: first run {p['first_run_s']:.2f} s, rerun median "
               f"{p['rerun_s_median']:.3f} s (max {p['rerun_s_max']:.3f} s), "
               f"largest chart {p['largest_chart_kb']:.1f} KB")
     print(f"written to {RESULTS.relative_to(ROOT)}")

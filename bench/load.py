@@ -564,6 +564,11 @@ def machine_info() -> dict:
             "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
+def _app_name(app_dir: Path) -> str:
+    """The app's folder as results.json records it: its name, never a machine's path."""
+    return app_dir.resolve().name
+
+
 def git_commit(app_dir: Path) -> str | None:
     try:
         head = subprocess.run(["git", "-C", str(app_dir), "rev-parse", "--short", "HEAD"],
@@ -685,7 +690,7 @@ async def sweep_mode(args: argparse.Namespace, url: str, probe: Probe,
 def run_info(args: argparse.Namespace, url: str) -> dict:
     return {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": machine_info(), "streamlit": streamlit.__version__,
-            "app_dir": None if args.url else str(args.app_dir.resolve()),
+            "app_dir": None if args.url else _app_name(args.app_dir),
             "app_commit": None if args.url else git_commit(args.app_dir),
             "params": params_of(args, url)}
 

@@ -146,6 +146,13 @@ def round_values(y: np.ndarray, rounding: str = "half_even", *,
     unbiased on average; it needs ``rng``.
     """
     ROUNDING.check("rounding", rounding)
+    if rounding == "stochastic" and rng is None:
+        raise ParameterError("stochastic_rng")
+    return _round(y, rounding, rng)
+
+
+def _round(y: np.ndarray, rounding: str, rng: np.random.Generator | None = None) -> np.ndarray:
+    """:func:`round_values` without the checks, for the inner loop of :func:`quantize`."""
     if rounding == "half_even":
         return np.rint(y, out=y)
     if rounding == "floor":
@@ -157,8 +164,6 @@ def round_values(y: np.ndarray, rounding: str = "half_even", *,
             up = np.abs(y - whole) >= 0.5
         np.copysign(up, y, out=y)
         return np.add(whole, y, out=y)
-    if rng is None:  # stochastic
-        raise ParameterError("stochastic_rng")
     return stochastic_round(y, rng.random(y.shape, dtype=y.dtype))
 
 
@@ -235,23 +240,27 @@ def row_params_of(shape: tuple[int, ...], qparams: QParams, dtype) -> tuple[np.n
 
 def _quantize_block(block, scale, zero, qp: QParams, rounding: str, noise, out,
                     work: np.ndarray | None = None) -> None:
-    """``out[...] = clip(round(block / scale) + zero)``, using ``work`` as scratch space."""
-    # Values far beyond a tiny range divide to +-inf: clipping then gives qmin/qmax.
-    with np.errstate(over="ignore"):
-        y = np.divide(block, scale, out=work)
+    """``out[...] = clip(round(block / scale) + zero)``, using ``work`` as scratch space.
+
+    Call it under ``_BLOCK_ERRORS``: values far beyond a tiny range divide to +-inf, which
+    clipping turns into qmin/qmax; and only NaN is left that has no integer code, whose
+    cast raises "invalid": cheaper than a separate pass looking for NaN.
+    """
+    y = np.divide(block, scale, out=work)
     if rounding == "stochastic":
         stochastic_round(y, noise)
     else:
-        round_values(y, rounding)
+        _round(y, rounding)
     y += zero
     np.clip(y, qp.qmin, qp.qmax, out=y)
     try:
-        # Only NaN is left that has no integer code, and casting it raises "invalid":
-        # cheaper than a separate pass looking for NaN.
-        with np.errstate(invalid="raise"):
-            out[...] = y
+        out[...] = y
     except FloatingPointError:
         raise ParameterError("nan_input") from None
+
+
+# The floating-point error handling of quantize's inner loop, set once for all blocks.
+_BLOCK_ERRORS = {"over": "ignore", "invalid": "raise"}
 
 
 def quantize(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 0) -> np.ndarray:
@@ -282,19 +291,21 @@ def quantize(x, qparams: QParams, *, rounding: str = "half_even", seed: int = 0)
         noise = None if rng is None else gran.to_rows(rng.random(x.shape, dtype=x.dtype),
                                                       layout, fill=0)
         out = np.empty(rows.shape, dtype=qparams.dtype)
-        _quantize_block(rows, *row_params_of(x.shape, qparams, work), qparams, rounding,
-                        noise, out)
+        with np.errstate(**_BLOCK_ERRORS):
+            _quantize_block(rows, *row_params_of(x.shape, qparams, work), qparams, rounding,
+                            noise, out)
         return gran.contiguous(gran.rows_to_tensor(out, x.shape, layout))
     out = np.empty(x.shape, dtype=qparams.dtype)
     scale, zero = work.type(qparams.scale), work.type(qparams.zero_point)
     flat_x, flat_out = x.reshape(-1), out.reshape(-1)
     scratch = np.empty(min(flat_x.size, _BLOCK), dtype=work)
-    for start in range(0, flat_x.size, _BLOCK):
-        part = slice(start, start + _BLOCK)
-        block = flat_x[part]
-        noise = None if rng is None else rng.random(block.shape, dtype=x.dtype)
-        _quantize_block(block, scale, zero, qparams, rounding, noise, flat_out[part],
-                        scratch[: block.size])
+    with np.errstate(**_BLOCK_ERRORS):
+        for start in range(0, flat_x.size, _BLOCK):
+            part = slice(start, start + _BLOCK)
+            block = flat_x[part]
+            noise = None if rng is None else rng.random(block.shape, dtype=x.dtype)
+            _quantize_block(block, scale, zero, qparams, rounding, noise, flat_out[part],
+                            scratch[: block.size])
     return out
 
 
