@@ -17,7 +17,7 @@ import numpy as np
 
 from quantlib import binning, calibration
 from quantlib import granularity as gran
-from quantlib._validate import ParameterError
+from quantlib._validate import Interval, ParameterError
 from quantlib.explain import levels, qparams_at, step_table
 from quantlib.metrics import clipped_fraction, metrics
 from quantlib.qtypes import Layout, QParams
@@ -120,6 +120,15 @@ class Report:
         (False: a tiny tensor with many scales can cost more than its floats)."""
         ratio = self.metrics["compression"]
         return (ratio, True) if ratio >= 1 else (1 / ratio, False)
+
+
+def focus_choices(layout: Layout, shape: tuple[int, ...]) -> Interval:
+    """The channels or groups a page can focus on: 0 to the last pair's index (row order).
+
+    >>> focus_choices(Layout.group(64), (64, 256)).high
+    255
+    """
+    return Interval(int, 0, layout.num_params(shape) - 1)
 
 
 def ranges(x: np.ndarray, s: Settings) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ import quantlib as ql
 from lessons import uniform
 from quantlib._validate import BITS, PERCENTILE, SEED, Interval
 from quantlib.qtypes import GRANULARITIES, Layout
-from quantlib.tensors import MAX_ELEMENTS
+from quantlib.tensors import MAX_ELEMENTS, MAX_LOAD_NDIM
 from ui import urlstate, workspace
 from ui.i18n import t
 from ui.urlstate import Control, ControlTable
@@ -27,8 +27,8 @@ PAGE_PERCENTILE = PERCENTILE.within(low=90.0)
 #: A typed range must be finite in float32, the precision the lab works in.
 _F32_MAX = float(np.finfo(np.float32).max)
 RANGE_BOUND = Interval(float, -_F32_MAX, _F32_MAX)
-# Any axis a tensor the lab reads can have (uploads may have up to 32 dimensions).
-AXIS = Interval(int, LAST_AXIS, 31)
+# Any axis a tensor the lab reads can have (uploads may have MAX_LOAD_NDIM dimensions).
+AXIS = Interval(int, LAST_AXIS, MAX_LOAD_NDIM - 1)
 TABLE_ROWS = Interval(int, 1, uniform.TABLE_ROWS)
 DEFAULT_TABLE_ROWS = 8
 
@@ -123,9 +123,9 @@ def _layout(shape: tuple[int, ...], granularity: str) -> tuple[Layout, int]:
     else:
         axis = urlstate.draw(TABLE["u_grp_axis"], where=a1, options=(LAST_AXIS, *range(ndim - 1)))
         layout = Layout.group(urlstate.draw(TABLE["u_group"], where=a2), axis)
-    pairs = layout.num_params(shape)
-    focus = urlstate.draw(TABLE["u_focus"], where=a3, bounds=Interval(int, 0, pairs - 1),
-                          count=f"{pairs:,}")
+    choices = uniform.focus_choices(layout, shape)
+    focus = urlstate.draw(TABLE["u_focus"], where=a3, bounds=choices,
+                          count=f"{layout.num_params(shape):,}")
     return layout, focus
 
 
