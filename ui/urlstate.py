@@ -326,12 +326,10 @@ def apply_preset(table: ControlTable) -> None:
 
 
 def override(control: Control, new) -> None:
-    """Replace a control's value for a rule between controls (rows x columns within the
-    cap, say); a value that came from the link gets a notice."""
+    """Replace a control's value for a rule between controls that a link broke (rows x
+    columns within the cap, say), with a notice."""
+    _notice(control, control.code(value(control)), new)
     st.session_state[control.key] = new
-    linked = st.session_state.get(_LINKED, {})
-    if control.key in linked:
-        _notice(control, linked[control.key], new)
 
 
 def from_link(control: Control) -> bool:

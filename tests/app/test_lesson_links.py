@@ -131,6 +131,7 @@ def test_too_many_values_from_a_link_keep_the_rows_and_clamp_the_columns():
     assert at.session_state["ws_rows"] == 100_000
     assert at.session_state["ws_cols"] == 2**24 // 100_000
     assert at.session_state["_ws_last"].x.size <= 2**24
+    assert any("ws\\_cols" in n for n in notices(at)), notices(at)
 
 
 @pytest.mark.parametrize(("lo", "hi"), [("-1e-320", "1e-320"), ("-1e-310", "1e-310"),
