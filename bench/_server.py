@@ -86,11 +86,10 @@ class RssSampler:
     pid: int | None
     interval_s: float = RSS_SAMPLE_S
     peak: float | None = None
-    samples: int = 0
     _task: asyncio.Task | None = field(default=None, repr=False)
 
     def start(self) -> None:
-        self.peak, self.samples = rss_mb(self.pid), 0
+        self.peak = rss_mb(self.pid)
         if self.pid is not None:
             self._task = asyncio.create_task(self._run())
 
@@ -102,7 +101,6 @@ class RssSampler:
     def sample(self) -> float | None:
         value = rss_mb(self.pid)
         if value is not None:
-            self.samples += 1
             self.peak = value if self.peak is None else max(self.peak, value)
         return value
 

@@ -149,6 +149,21 @@ class _Refused(Exception):
     """A setting the picker cannot use; the message is ready to show."""
 
 
+def _shape(rows: int, cols: int) -> tuple[int, ...]:
+    """One row is a vector: its shape is (cols,)."""
+    return (int(cols),) if rows == 1 else (int(rows), int(cols))
+
+
+def _from_generator(kind: str, shape: tuple[int, ...], seed: int, scale: float,
+                    outliers: int, outlier_scale: float, params) -> tuple[np.ndarray, str, str]:
+    """The generated tensor, the key that identifies it, and its label."""
+    spec = (kind, shape, int(seed), float(scale), int(outliers), float(outlier_scale),
+            tuple(params))
+    with working(t("ws.generating"), not _generated.has(spec)):
+        x = _generated(spec)
+    return x, "gen:" + repr(spec), generated_label(kind, shape, seed)
+
+
 def _generator(tab: ControlTable, prefix: str) -> tuple[np.ndarray, str, str, None]:
     kind = draw(tab[f"{prefix}_kind"])
     st.caption(t(f"gen.help.{kind}"))
@@ -163,18 +178,15 @@ def _generator(tab: ControlTable, prefix: str) -> tuple[np.ndarray, str, str, No
     if rows * cols > tensors.MAX_ELEMENTS:
         raise _Refused(t("ws.too_many", count=f"{rows * cols:,}",
                          cap=f"{tensors.MAX_ELEMENTS:,}"))
-    shape = (int(cols),) if rows == 1 else (int(rows), int(cols))
+    shape = _shape(rows, cols)
     bounds = tensors.constraints_for(kind, shape)
     seed = draw(tab[f"{prefix}_seed"], where=left)
     scale = draw(tab[f"{prefix}_scale"], where=right)
     outliers = draw(tab[f"{prefix}_outliers"], where=left, bounds=bounds["outliers"])
     outlier_scale = draw(tab[f"{prefix}_outlier_scale"], where=right)
-    params = tuple((name, draw(tab[_param_key(prefix, kind, name)], bounds=bounds[name]))
-                   for name in ql.GENERATORS[kind])
-    spec = (kind, shape, int(seed), float(scale), int(outliers), float(outlier_scale), params)
-    with working(t("ws.generating"), not _generated.has(spec)):
-        x = _generated(spec)
-    return x, "gen:" + repr(spec), generated_label(kind, shape, seed), None
+    params = [(name, draw(tab[_param_key(prefix, kind, name)], bounds=bounds[name]))
+              for name in ql.GENERATORS[kind]]
+    return (*_from_generator(kind, shape, seed, scale, outliers, outlier_scale, params), None)
 
 
 def _preset(tab: ControlTable, prefix: str) -> tuple[np.ndarray, str, str, str]:
@@ -244,15 +256,17 @@ def _summary_panel(spec: TensorSpec) -> None:
 
 def _default(tab: ControlTable, prefix: str) -> TensorSpec:
     """The tensor of the default settings (when nothing chosen works, even at first)."""
-    d = tab.defaults()
-    shape = (d[f"{prefix}_rows"], d[f"{prefix}_cols"])
-    kind = d[f"{prefix}_kind"]
-    spec = (kind, shape, d[f"{prefix}_seed"], d[f"{prefix}_scale"], d[f"{prefix}_outliers"],
-            d[f"{prefix}_outlier_scale"],
-            tuple((n, d[_param_key(prefix, kind, n)]) for n in ql.GENERATORS[kind]))
-    key, x = "gen:" + repr(spec), _generated(spec)
-    return TensorSpec(f"{key}:{d[f'{prefix}_nan']}", generated_label(kind, shape, spec[2]), x,
-                      _summary(key, x), "generate")
+    defaults = tab.defaults()
+
+    def d(name: str):
+        return defaults[f"{prefix}_{name}"]
+
+    kind = d("kind")
+    x, key, label = _from_generator(
+        kind, _shape(d("rows"), d("cols")), d("seed"), d("scale"), d("outliers"),
+        d("outlier_scale"), [(n, defaults[_param_key(prefix, kind, n)])
+                             for n in ql.GENERATORS[kind]])
+    return TensorSpec(f"{key}:{d('nan')}", label, x, _summary(key, x), "generate")
 
 
 def _choose(tab: ControlTable, prefix: str) -> TensorSpec | None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 import quantlib as ql
 from lessons import uniform
 from quantlib._validate import BITS, PERCENTILE, SEED, Interval
 from quantlib.qtypes import GRANULARITIES, Layout
-from quantlib.tensors import MAX_ELEMENTS, MAX_LOAD_NDIM
+from quantlib.tensors import FLOAT32_MAX, MAX_ELEMENTS, MAX_LOAD_NDIM
 from ui import urlstate, workspace
 from ui.i18n import t
 from ui.urlstate import Control, ControlTable
@@ -25,8 +24,7 @@ PAGE_BITS = BITS.within(high=8)
 #: The slider covers the interesting percentiles; quantlib accepts 50 to 100.
 PAGE_PERCENTILE = PERCENTILE.within(low=90.0)
 #: A typed range must be finite in float32, the precision the lab works in.
-_F32_MAX = float(np.finfo(np.float32).max)
-RANGE_BOUND = Interval(float, -_F32_MAX, _F32_MAX)
+RANGE_BOUND = Interval(float, -FLOAT32_MAX, FLOAT32_MAX)
 # Any axis a tensor the lab reads can have (uploads may have MAX_LOAD_NDIM dimensions).
 AXIS = Interval(int, LAST_AXIS, MAX_LOAD_NDIM - 1)
 TABLE_ROWS = Interval(int, 1, uniform.TABLE_ROWS)
