@@ -44,8 +44,10 @@ MAX_ERROR_POINTS = 4096
 DISPLAY_MARGIN = 0.04
 #: Rows of the step-by-step table the report keeps (the page shows a slice of them).
 TABLE_ROWS = 32
-#: The range modes of the page: two calibration methods, or a range typed in.
-RANGE_METHODS = (*calibration.METHODS, "manual")
+#: The range modes of the page: the two one-pass calibration methods, or a range typed
+#: in. Entropy and MSE search a histogram per channel or group, which is slow for
+#: thousands of groups; the Calibration page compares all four.
+RANGE_METHODS = ("minmax", "percentile", "manual")
 # A value within half a step beyond the outermost level still rounds onto it: clipping
 # (an error beyond s/2) starts there. The same rule as quantlib.metrics.clipped_fraction.
 _HALF = 0.5

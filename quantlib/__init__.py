@@ -10,10 +10,11 @@ are the library's contract (see DESIGN.md); the modules hold more helpers
 (``quantlib.binning``, ``quantlib.granularity``, ``quantlib.presets``, ...).
 """
 
-from . import binning, explain, granularity, presets, tensors
+from . import binning, explain, granularity, histogram, observers, presets, searches, tensors
 from ._validate import ParameterError, ParameterTypeError
 from .calibration import METHODS, calibrate, choose_qparams
-from .metrics import bits_per_value, clipped_fraction, memory_bytes, metrics
+from .metrics import bits_per_value, clipped_fraction, error_split, memory_bytes, metrics
+from .observers import HistogramObserver, MinMaxObserver, MovingAverageMinMaxObserver
 from .presets import SEED_EXAMPLES, SEED_TENSORS, seed_tensor
 from .qtypes import GRANULARITIES, Layout, QParams, int_range
 from .tensors import (
@@ -34,8 +35,10 @@ __all__ = [
     "ROUNDING_MODES", "dequantize", "fake_quantize", "qparams_from_range", "quantize",
     # Calibration
     "METHODS", "calibrate", "choose_qparams",
+    # Observers: running ranges over calibration batches
+    "HistogramObserver", "MinMaxObserver", "MovingAverageMinMaxObserver",
     # Error metrics and storage
-    "bits_per_value", "clipped_fraction", "memory_bytes", "metrics",
+    "bits_per_value", "clipped_fraction", "error_split", "memory_bytes", "metrics",
     # Tensors: seeded generators and safe uploads
     "GENERATORS", "NONFINITE_POLICIES", "TensorLoadError", "clean_nonfinite", "generate",
     "load_tensors", "summarize",
@@ -44,5 +47,6 @@ __all__ = [
     # Errors raised for bad arguments (ValueError and TypeError subclasses)
     "ParameterError", "ParameterTypeError",
     # Modules with more helpers
-    "binning", "explain", "granularity", "presets", "tensors",
+    "binning", "explain", "granularity", "histogram", "observers", "presets", "searches",
+    "tensors",
 ]

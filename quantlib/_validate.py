@@ -69,6 +69,7 @@ MESSAGES: MappingProxyType[str, str] = MappingProxyType({
     "not_codes": "q must hold integer codes, got dtype {dtype}",
     "not_real": "{name} must hold real numbers; got dtype {dtype} (complex, object and string "
                 "arrays cannot be quantized)",
+    "observer_empty": "{name} has seen no batch yet: call update(batch) before compute_range()",
     "param_option": "{name} must be {allowed}, got {value}",
     "param_range": "{name} must be {allowed}, got {value}",
     "param_type": "{name} must be {allowed}, got {value}",

@@ -6,12 +6,100 @@ import numpy as np
 
 from . import granularity as gran
 from ._validate import BITS, PERCENTILE, Options, ParameterError, ParameterTypeError
+from .histogram import BINS, DEFAULT_BINS, Histogram
 from .qtypes import Layout, QParams
+from .searches import (
+    DEFAULT_MSE_CANDIDATES,
+    MSE_CANDIDATES,
+    KLSearch,
+    MSESearch,
+    entropy_search,
+    mse_search,
+)
 from .uniform import as_float_array, qparams_from_range
 
-METHODS = ("minmax", "percentile")
+METHODS = ("minmax", "percentile", "entropy", "mse")
 METHOD = Options(METHODS)
 DEFAULT_PERCENTILE = 99.99
+#: Each method's options and their defaults (anything else is an error).
+OPTIONS = {
+    "minmax": {},
+    "percentile": {"percentile": DEFAULT_PERCENTILE},
+    "entropy": {"bins": DEFAULT_BINS},
+    "mse": {"bins": DEFAULT_BINS, "candidates": DEFAULT_MSE_CANDIDATES},
+}
+_CHECKS = {"percentile": PERCENTILE, "bins": BINS, "candidates": MSE_CANDIDATES}
+
+
+def method_options(method: str, options: dict) -> dict:
+    """``options`` checked against ``method``'s, with the defaults filled in.
+
+    >>> method_options("entropy", {})
+    {'bins': 2048}
+    """
+    METHOD.check("method", method)
+    unknown = sorted(set(options) - set(OPTIONS[method]))
+    if unknown:
+        raise ParameterTypeError("unknown_options", method=repr(method), names=str(unknown))
+    return {name: _CHECKS[name].check(name, options.get(name, default))
+            for name, default in OPTIONS[method].items()}
+
+
+def magnitude_histogram(x: np.ndarray, bins: int = DEFAULT_BINS) -> Histogram:
+    """The entropy search's histogram: |x| on ``[0, max|x|]``."""
+    magnitude = np.abs(x)
+    return Histogram.of(magnitude, 0.0, float(magnitude.max()), bins)
+
+
+def value_histogram(x: np.ndarray, bins: int = DEFAULT_BINS) -> Histogram:
+    """The MSE search's histogram: x on ``[min, max]``, with each bin's sum (bin means)."""
+    return Histogram.of(x, float(x.min()), float(x.max()), bins, sums=True)
+
+
+def entropy_range(search: KLSearch, unsigned: bool) -> tuple[float, float]:
+    """The range an entropy search gives: symmetric, or (0, t) for non-negative data."""
+    return (0.0 if unsigned else -search.threshold), search.threshold
+
+
+def search_range(method: str, *, magnitude: Histogram | None = None,
+                 values: Histogram | None = None, bits: int = 8, symmetric: bool = False,
+                 unsigned: bool = False, options: dict | None = None) -> tuple[float, float]:
+    """A method's range from histograms (what calibrate and the histogram observer share):
+    ``magnitude`` of |x| for entropy and symmetric percentile, ``values`` of x for mse
+    and asymmetric percentile (there interpolated inside a bin, so approximate)."""
+    options = method_options(method, options or {})
+    if method == "entropy":
+        if magnitude.hi == 0:
+            return 0.0, 0.0
+        return entropy_range(entropy_search(magnitude, bits=bits, unsigned=unsigned), unsigned)
+    if method == "mse":
+        if values.lo == values.hi:  # constant: nothing to trade, min-max is exact
+            amax = abs(values.lo)
+            return (-amax, amax) if symmetric else (values.lo, values.hi)
+        found: MSESearch = mse_search(values, bits=bits, symmetric=symmetric,
+                                      candidates=options["candidates"])
+        return found.lo, found.hi
+    if method == "percentile":
+        p = options["percentile"]
+        if symmetric:
+            amax = magnitude.percentile(p)
+            return -amax, amax
+        return values.percentile(100.0 - p), values.percentile(p)
+    if symmetric:
+        amax = max(-values.lo, values.hi)
+        return -amax, amax
+    return values.lo, values.hi
+
+
+def _searched(row: np.ndarray, method: str, bits: int, symmetric: bool,
+              options: dict) -> tuple[float, float]:
+    """Entropy or MSE on one row's finite values."""
+    if method == "entropy":
+        hists = dict(magnitude=magnitude_histogram(row, options["bins"]))
+    else:
+        hists = dict(values=value_histogram(row, options["bins"]))
+    return search_range(method, **hists, bits=bits, symmetric=symmetric,
+                        unsigned=bool(row.min() >= 0), options=options)
 
 
 def calibrate_rows(rows: np.ndarray, method: str = "minmax", *, bits: int = 8,
@@ -23,26 +111,31 @@ def calibrate_rows(rows: np.ndarray, method: str = "minmax", *, bits: int = 8,
 
     Returns ``(lo, hi)``, float64 arrays of shape (rows,). Symmetric ranges are
     ``(-amax, amax)``.
+
+    Entropy and MSE search each row's own histogram, one row after another (a few
+    milliseconds a row): fine per channel, slow for millions of small groups.
     """
     BITS.check("bits", bits)
-    METHOD.check("method", method)
-    options = dict(options)
+    options = method_options(method, options)
     padded = bool(np.isnan(rows).any())
-    if method == "minmax":
+    if method in ("entropy", "mse"):
+        lo, hi = np.empty(rows.shape[0]), np.empty(rows.shape[0])
+        for r, row in enumerate(rows):
+            lo[r], hi[r] = _searched(row[~np.isnan(row)] if padded else row, method, bits,
+                                     symmetric, options)
+    elif method == "minmax":
         lo, hi = np.fmin.reduce(rows, axis=1), np.fmax.reduce(rows, axis=1)
         if symmetric:
             amax = np.maximum(np.abs(lo), np.abs(hi))
             lo, hi = -amax, amax
     else:
-        p = PERCENTILE.check("percentile", options.pop("percentile", DEFAULT_PERCENTILE))
+        p = options["percentile"]
         pct = np.nanpercentile if padded else np.percentile
         if symmetric:
             hi = pct(np.abs(rows), p, axis=1)
             lo = -hi
         else:
             lo, hi = pct(rows, [100.0 - p, p], axis=1)
-    if options:
-        raise ParameterTypeError("unknown_options", method=repr(method), names=str(sorted(options)))
     return np.asarray(lo, np.float64), np.asarray(hi, np.float64)
 
 

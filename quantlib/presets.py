@@ -13,7 +13,8 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
@@ -22,6 +23,12 @@ from ._validate import Options
 from .qtypes import Layout
 
 _SEED002 = (0.3, 0.6, -0.3, -0.5, 0.0, 0.7, -0.8, 0.2)
+# Seed 003's percentile example clips to its 1st and 99th percentiles, [-0.2, 0.3], but
+# does not print its vector. This one has those percentiles exactly: with 101 values,
+# numpy's 1st and 99th percentiles are the second smallest and second largest value.
+_PERCENTILE_LOW, _PERCENTILE_HIGH, _PERCENTILE_INNER = -0.2, 0.3, 99
+_SEED003_PERCENTILE = (-4.0, *np.linspace(_PERCENTILE_LOW, _PERCENTILE_HIGH,
+                                          _PERCENTILE_INNER).tolist(), 5.0)
 
 SEED_TENSORS = MappingProxyType({
     "seed000_vector": (-1.8, -1.0, 0.0, 0.5),
@@ -29,6 +36,8 @@ SEED_TENSORS = MappingProxyType({
     "seed002_outlier": _SEED002[:6] + (-99.0,) + _SEED002[7:],
     "seed003_vector": (-2.5, -1.0, 0.0, 1.0, 3.5),
     "seed003_groups": ((30.0, 10.0, 20.0, 30.0), (0.0, 2.0, 2.0, 0.0)),
+    "seed003_kl": (0.1, 0.15, 0.2, 5.0),
+    "seed003_percentile": _SEED003_PERCENTILE,
     "seed001_matrix_4x4": (
         (2.158, 19.568, 20.41, 44.25),
         (0.142, 0.45, 2.158, 0.37),
@@ -118,3 +127,38 @@ SEED_EXAMPLES = MappingProxyType({
         layout=Layout.channel(0)),
 })
 
+
+
+@dataclass(frozen=True)
+class CalibrationExample:
+    """A seed's calibration example: its tensor, settings, and what it printed.
+
+    ``expected_q`` maps a method to the codes the seed printed for it (8-bit, signed, not
+    narrow: the slides' percentile row uses -128); ``expected_range`` to its range.
+    """
+
+    tensor_name: str
+    seed: str
+    symmetric: bool
+    percentile: float = 99.99
+    bits: int = 8
+    expected_q: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    expected_range: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+    def tensor(self) -> np.ndarray:
+        return seed_tensor(self.tensor_name)
+
+
+CALIBRATION_EXAMPLES = MappingProxyType({
+    # Slides 40-42: min-max collapses every value to 0 or ±1; a percentile range keeps
+    # them. The printed codes pin the range: |x|'s 70th percentile, 0.59.
+    "seed002_outlier": CalibrationExample(
+        "seed002_outlier", "002", symmetric=True, percentile=70.0,
+        expected_q=MappingProxyType({"minmax": (0, 1, 0, -1, 0, 1, -127, 0),
+                                     "percentile": (65, 127, -65, -108, 0, 127, -128, 43)})),
+    "seed003_percentile": CalibrationExample(
+        "seed003_percentile", "003", symmetric=False, percentile=99.0,
+        expected_range=MappingProxyType({"percentile": (-0.2, 0.3)})),
+    # Seed 003 names this vector for KL calibration but prints no result.
+    "seed003_kl": CalibrationExample("seed003_kl", "003", symmetric=False),
+})

@@ -9,12 +9,13 @@ import pytest
 
 import quantlib as ql
 import views
-from lessons import home, uniform, uniform_maths
+from lessons import calibration, calibration_maths, home, uniform, uniform_maths
 from quantlib import _validate, tensors
 from tests.helpers import placeholders, source_texts
 from ui import charts, language, workspace
 from ui.i18n import LANGUAGES, catalogue
 from ui.urlstate import ControlTable
+from views.calibration import controls as calibration_controls
 from views.uniform import controls as uniform_controls
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +53,9 @@ def dynamic_keys() -> set[str]:
         "snippet": uniform_maths.COMMENTS, "ws": ("title", "title_help"),
         "load": source_texts(),  # the codes of TensorLoadError and its labels
         "err": _validate.MESSAGES,  # the codes of ParameterError and ParameterTypeError
+        "c.batch": (*calibration.OBSERVERS, "hi", "lo"), "c.col": calibration.TABLE_COLUMNS,
+        "c.maths.word": calibration_maths.WORDS,
+        "c.preset.note": calibration_controls.TABLE["c_preset"].options[1:],
     }
     keys = {f"{prefix}.{name}" for prefix, names in fam.items() for name in names}
     return keys.union(*(table_keys(table) for table in TABLES))

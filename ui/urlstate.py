@@ -318,6 +318,12 @@ def set_values(table: ControlTable, values: Mapping[str, Any] | None = None) -> 
         st.session_state[key] = new
 
 
+def set_value(control: Control, new) -> None:
+    """Set one control (a button's callback: "next batch", say), clamped to its bounds."""
+    st.session_state[control.key] = control.nearest(new)
+    _forget_link(control.key)
+
+
 def apply_preset(table: ControlTable) -> None:
     """Callback of a preset selector: load the chosen preset's values (if it has any)."""
     name = st.session_state.get(table.preset_key)

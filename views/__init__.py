@@ -2,6 +2,7 @@
 
 from ui.nav import PageInfo
 
+from .calibration import controls as calibration
 from .home import controls as home
 from .uniform import controls as uniform
 
@@ -9,7 +10,8 @@ PAGES = (
     PageInfo("home", "basics", ":material/home:", "views/home/home.py", home.TABLE),
     PageInfo("formats", "basics", ":material/memory:"),
     PageInfo("uniform", "basics", ":material/stairs:", "views/uniform/uniform.py", uniform.TABLE),
-    PageInfo("calibration", "ranges", ":material/tune:"),
+    PageInfo("calibration", "ranges", ":material/tune:", "views/calibration/calibration.py",
+             calibration.TABLE),
     PageInfo("granularity", "ranges", ":material/grid_view:"),
     PageInfo("nonuniform", "beyond", ":material/scatter_plot:"),
     PageInfo("matmul", "inference", ":material/calculate:"),

@@ -59,14 +59,23 @@ def test_preset_tensors_are_the_seeds_numbers():
         "seed000_vector": SEED000_X, "seed002_vector": SEED002_X,
         "seed002_outlier": SEED002_OUTLIER_X, "seed003_vector": SEED003_X,
         "seed003_groups": SEED003_GROUPS, "seed001_matrix_4x4": SEED001_W_4X4,
-        "seed001_matrix_2x10": SEED001_W_2X10,
+        "seed001_matrix_2x10": SEED001_W_2X10, "seed003_kl": (0.1, 0.15, 0.2, 5.0),
     }
-    assert set(ql.SEED_TENSORS) == set(expected)
+    assert set(ql.SEED_TENSORS) == set(expected) | {"seed003_percentile"}
     for name, values in expected.items():
         assert np.array_equal(np.asarray(ql.SEED_TENSORS[name]), np.asarray(values)), name
         t = ql.seed_tensor(name)
         assert t.dtype == np.float32
         assert np.array_equal(t, np.asarray(values, dtype=np.float32)), name
+
+
+def test_seed_003_percentile_tensor_has_the_seeds_percentiles():
+    """Seed 003 prints only clip(x, -0.2, 0.3) from the 1st and 99th percentiles; the
+    reconstructed vector has exactly those, and two outliers beyond them."""
+    x = ql.seed_tensor("seed003_percentile")
+    assert x.size == 101
+    np.testing.assert_array_equal(np.percentile(x, [1, 99]), np.float32([-0.2, 0.3]))
+    assert x.min() < -0.2 and x.max() > 0.3
 
 
 def test_seed_tensor_rejects_unknown_names():

@@ -35,6 +35,7 @@ from quantlib._validate import (
 from quantlib.calibration import calibrate_layout
 from quantlib.explain import param_pair
 from quantlib.granularity import select
+from quantlib.observers import MinMaxObserver
 from quantlib.uniform import round_values
 
 
@@ -361,6 +362,7 @@ TRIGGERS = [
     ("nonfinite_metrics", ParameterError, lambda: ql.metrics([np.nan], [1.0])),
     ("not_codes", ParameterTypeError, lambda: ql.dequantize([1.0], TENSOR_QP)),
     ("not_real", ParameterTypeError, lambda: ql.quantize(["a"], TENSOR_QP)),
+    ("observer_empty", ParameterError, lambda: MinMaxObserver().compute_range()),
     ("param_option", ParameterError, lambda: ql.quantize([0.5], TENSOR_QP, rounding="up")),
     ("param_range", ParameterError, lambda: ql.int_range(1)),
     ("param_type", ParameterTypeError, lambda: ql.int_range(8.0)),

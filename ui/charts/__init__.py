@@ -6,8 +6,9 @@ not depend on the tensor's; ``base.figure`` wraps it for ``st.plotly_chart``.
 
 from ..i18n import t
 from .bars import bars_with_lines
-from .base import figure, validate
+from .base import PALETTE, figure, validate
 from .distributions import error_histogram, level_histogram
+from .lines import Marker, Series, line_chart, marked_histogram
 from .relations import error_cloud, staircase
 
 #: The texts the builders need (legends and axis titles), as ``chart.<name>`` keys.
@@ -20,5 +21,6 @@ def labels() -> dict[str, str]:
     return {name: t(f"chart.{name}") for name in LABELS}
 
 
-__all__ = ["LABELS", "bars_with_lines", "error_cloud", "error_histogram", "figure", "labels",
-           "level_histogram", "staircase", "validate"]
+__all__ = ["LABELS", "PALETTE", "Marker", "Series", "bars_with_lines", "error_cloud",
+           "error_histogram", "figure", "labels", "level_histogram", "line_chart",
+           "marked_histogram", "staircase", "validate"]

@@ -18,6 +18,8 @@ COLOR_X_HAT = "#F58518"
 COLOR_CLIP = "#E45756"
 COLOR_IDENTITY = "#9D9D9D"
 COLOR_ACCENT = "#54A24B"
+#: Colours for categories (methods, observers), in order; distinct in greyscale too.
+PALETTE = ("#E45756", "#F58518", "#54A24B", "#B279A2", "#72B7B2", "#9D755D", "#4C78A8")
 # Fonts large enough to read from the back of a lecture room.
 FONT_SIZE = 16
 HEIGHT = 380

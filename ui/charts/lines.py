@@ -1,0 +1,85 @@
+"""Line charts and histograms with named vertical markers (a method's range, a pick)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import base
+
+MARKER_WIDTH = 2.5
+POINT_SIZE = 5
+# Log axes: a tick per decade, written 10⁻⁴ (not 100µ: an MSE is not in micro-units).
+LOG_AXIS = {"type": "log", "dtick": 1, "exponentformat": "power"}
+
+
+@dataclass(frozen=True)
+class Marker:
+    """Vertical lines at ``xs``, named once in the legend."""
+
+    name: str
+    xs: tuple[float, ...]
+    color: str
+    dash: str = "dash"
+
+
+@dataclass(frozen=True, eq=False)
+class Series:
+    """One line: ``y`` against ``x`` (NaN leaves a gap)."""
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    color: str
+    dash: str = "solid"
+    width: float = 2.5
+    shape: str = "linear"  # "hv" draws steps
+    points: bool = False
+
+
+def _finite_list(values) -> list:
+    """Plain floats with None for NaN/inf (a gap), which every JSON encoder accepts."""
+    arr = np.asarray(values, dtype=np.float64)
+    return [float(v) if np.isfinite(v) else None for v in arr]
+
+
+def _markers(markers: Sequence[Marker]) -> tuple[list[dict], list[dict]]:
+    """Shapes spanning the plot's height (right on log axes too) and legend-only traces."""
+    shapes, legend = [], []
+    for m in markers:
+        style = {"color": m.color, "dash": m.dash, "width": MARKER_WIDTH}
+        shapes += [{"type": "line", "xref": "x", "x0": float(x), "x1": float(x), "yref": "paper",
+                    "y0": 0, "y1": 1, "line": style} for x in m.xs if np.isfinite(x)]
+        legend.append({"type": "scatter", "x": [None], "y": [None], "mode": "lines",
+                       "line": style, "name": m.name})
+    return shapes, legend
+
+
+def marked_histogram(edges: np.ndarray, counts: np.ndarray, markers: Sequence[Marker],
+                     names: dict[str, str], *, log_y: bool = False) -> dict:
+    """A histogram with vertical markers; ``names``: ``x`` (the bars), ``value``, ``count``."""
+    shapes, legend = _markers(markers)
+    bars = {"type": "bar", "x": base.centers(edges), "y": counts.astype(np.int32),
+            "width": float(edges[1] - edges[0]), "name": names["x"],
+            "marker": {"color": base.COLOR_X}, "opacity": 0.6}
+    return {"data": [bars, *legend], "layout": base.layout(
+        names["value"], names["count"], shapes=shapes, yaxis=LOG_AXIS if log_y else {})}
+
+
+def line_chart(series: Sequence[Series], markers: Sequence[Marker], x_title: str,
+               y_title: str, *, log_y: bool = False, hover: str | None = None) -> dict:
+    """Lines (``Series``) with vertical markers; log-scale y on request."""
+    shapes, legend = _markers(markers)
+    data = []
+    for s in series:
+        trace = {"type": "scatter", "x": _finite_list(s.x), "y": _finite_list(s.y),
+                 "mode": "lines+markers" if s.points else "lines", "name": s.name,
+                 "line": {"color": s.color, "dash": s.dash, "width": s.width,
+                          "shape": s.shape}, "marker": {"size": POINT_SIZE}}
+        if hover:
+            trace["hovertemplate"] = hover
+        data.append(trace)
+    return {"data": [*data, *legend], "layout": base.layout(
+        x_title, y_title, shapes=shapes, yaxis=LOG_AXIS if log_y else {})}
