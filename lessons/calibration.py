@@ -21,7 +21,7 @@ from quantlib import binning, calibration
 from quantlib._validate import BITS, Interval
 from quantlib.calibration import METHODS, magnitude_histogram, search_range, value_histogram
 from quantlib.histogram import Histogram
-from quantlib.metrics import error_split, metrics
+from quantlib.metrics import error_split, mean_square, sqnr_db
 from quantlib.observers import HistogramObserver, MinMaxObserver, MovingAverageMinMaxObserver
 from quantlib.presets import CALIBRATION_EXAMPLES
 from quantlib.searches import KLSearch, entropy_search, kl, kl_distributions, range_mse
@@ -45,6 +45,8 @@ TABLE_COLUMNS = ("method", "lo", "hi", "scale", "zero_point", "mse", "clip_mse",
                  "sqnr_db", "clipped")
 #: The observers the batch view compares, in drawing order.
 OBSERVERS = ("minmax", "moving", "histogram")
+# The batch axis runs half a batch beyond the first and the last.
+BATCH_AXIS_PAD = 0.5
 # "Play" takes about this long in all, at most this long a batch.
 PLAY_SECONDS = 3.0
 MAX_FRAME_SECONDS = 0.4
@@ -145,6 +147,14 @@ class BatchView:
     def count(self) -> int:
         return int(self.sizes.size)
 
+    @property
+    def axes(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """Axis ranges that hold every batch's ranges: the same for every frame."""
+        ends = np.concatenate([self.minmax, self.moving, self.histogram])
+        return ((BATCH_AXIS_PAD, self.count + 1 - BATCH_AXIS_PAD),
+                binning.padded_range(float(ends.min()), float(ends.max()),
+                                     margin=DISPLAY_MARGIN))
+
     def after(self, k: int) -> tuple[list[int], dict[str, np.ndarray], int]:
         """Batch numbers 1..k, each observer's ranges after them, and the values fed."""
         k = min(max(k, 1), self.count)
@@ -192,14 +202,13 @@ class Report:
         return min(self.chosen(methods), key=lambda r: r.mse, default=None)
 
 
-def _result(x: np.ndarray, method: str, lo: float, hi: float, s: Settings) -> tuple:
+def _result(x: np.ndarray, method: str, lo: float, hi: float, s: Settings,
+            power: float) -> tuple:
     qp = qparams_from_range(lo, hi, bits=s.bits, symmetric=s.symmetric)
-    x_hat = fake_quantize(x, qp)
-    parts = error_split(x, x_hat, qp)
-    m = metrics(x, x_hat, qp)
+    parts = error_split(x, fake_quantize(x, qp), qp)
     return MethodResult(method, lo, hi, float(qp.scale), int(qp.zero_point), parts["mse"],
-                        parts["clip_mse"], parts["round_mse"], m["sqnr_db"],
-                        m["clipped_fraction"]), qp
+                        parts["clip_mse"], parts["round_mse"], sqnr_db(power, parts["mse"]),
+                        parts["clipped_fraction"]), qp
 
 
 def _fractions(ends: list[float], end: float) -> np.ndarray:
@@ -305,7 +314,8 @@ def report(x, settings: Settings = Settings()) -> Report:
         else:
             ranges[method] = calibration.calibrate(x, method, bits=s.bits, symmetric=s.symmetric,
                                                    **s.options(method))
-    done = [_result(x, m, *ranges[m], s) for m in ranges]
+    power = mean_square(x)
+    done = [_result(x, m, *ranges[m], s, power) for m in ranges]
     display = binning.padded_range(min(lo_x, *(r[0] for r in ranges.values()), 0.0),
                                    max(hi_x, *(r[1] for r in ranges.values()), 0.0),
                                    margin=DISPLAY_MARGIN)

@@ -53,14 +53,32 @@ def _unscale(value: float, shift: int) -> float:
         return math.inf
 
 
+def _clip_bounds(x: np.ndarray, qparams: QParams) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of the layout, (rows, 1) arrays: where clipping starts below and above."""
+    scale, zero = (gran.row_params(np.asarray(p, np.float64), x.shape, qparams.layout)
+                   for p in (qparams.scale, qparams.zero_point))
+    half = 0.5  # a value within half a step of the end level rounds onto it unclipped
+    return (qparams.qmin - half - zero) * scale, (qparams.qmax + half - zero) * scale
+
+
+def _blocks(rows: np.ndarray):
+    """Slices of a (rows, columns) array of about _BLOCK entries: whole rows, or pieces
+    of one long row (a per-tensor layout is a single row)."""
+    n_rows, n_cols = rows.shape
+    if n_rows == 1:
+        for start in range(0, n_cols, _BLOCK):
+            yield np.s_[:, start:start + _BLOCK]
+    else:
+        step = max(1, _BLOCK // max(n_cols, 1))
+        for start in range(0, n_rows, step):
+            yield np.s_[start:start + step]
+
+
 def _clipped(x: np.ndarray, qparams: QParams) -> tuple[np.ndarray, np.ndarray]:
     """x as rows of its layout, and which entries clipping moves."""
     # Padding of a partial group is NaN, and NaN compares False: it is never counted.
     rows = gran.to_rows(x, qparams.layout)
-    scale, zero = (gran.row_params(np.asarray(p, np.float64), x.shape, qparams.layout)
-                   for p in (qparams.scale, qparams.zero_point))
-    half = 0.5  # a value within half a step of the end level rounds onto it unclipped
-    lo, hi = (qparams.qmin - half - zero) * scale, (qparams.qmax + half - zero) * scale
+    lo, hi = _clip_bounds(x, qparams)
     return rows, (rows < lo) | (rows > hi)
 
 
@@ -87,26 +105,62 @@ def error_split(x, x_hat, qparams: QParams) -> dict[str, float]:
     >>> x = np.array([0.3, 0.6, -0.3, -0.5, 0.0, 0.7, -99, 0.2])
     >>> qp = qparams_from_range(-0.7, 0.7, symmetric=True)
     >>> {k: round(v, 4) for k, v in error_split(x, fake_quantize(x, qp), qp).items()}
-    {'mse': 1207.7258, 'clip_mse': 1207.7258, 'round_mse': 0.0}
+    {'mse': 1207.7258, 'clip_mse': 1207.7258, 'round_mse': 0.0, 'clipped_fraction': 0.125}
 
-    Values are Python floats (float64 sums, as ``metrics``).
+    Values are Python floats (float64 sums, as ``metrics``); ``clipped_fraction`` is
+    :func:`clipped_fraction`'s, counted on the way.
     """
     x, x_hat = as_float_array(x), as_float_array(x_hat, name="x_hat")
     if x.shape != x_hat.shape:
         raise ParameterError("shape_mismatch", a=str(x.shape), b=str(x_hat.shape))
     if x.size == 0:
         raise ParameterError("empty_metrics")
-    rows, clipped = _clipped(x, qparams)
-    rows_hat = gran.to_rows(x_hat, qparams.layout)
+    rows, rows_hat = gran.to_rows(x, qparams.layout), gran.to_rows(x_hat, qparams.layout)
+    lo, hi = _clip_bounds(x, qparams)
+    padded = bool(rows.size != x.size)  # a partial group's padding is NaN: skip it
     total = clip = 0.0
-    for start in range(0, rows.shape[0], max(1, _BLOCK // max(rows.shape[1], 1))):
-        stop = start + max(1, _BLOCK // max(rows.shape[1], 1))
-        err = rows_hat[start:stop].astype(np.float64) - rows[start:stop]
-        square = np.where(np.isnan(err), 0.0, err * err)  # NaN: a partial group's padding
-        total += float(square.sum())
-        clip += float(square[clipped[start:stop]].sum())
+    count = 0
+    for block in _blocks(rows):
+        part = rows[block]
+        err = rows_hat[block].astype(np.float64)
+        err -= part
+        err *= err
+        if padded:
+            err[np.isnan(err)] = 0.0
+        these = block[0] if isinstance(block, tuple) else block  # the rows of this block
+        moved = (part < lo[these]) | (part > hi[these])
+        total += float(err.sum())
+        clip += float(np.sum(err, where=moved))
+        count += int(np.count_nonzero(moved))
     n = x.size
-    return {"mse": total / n, "clip_mse": clip / n, "round_mse": (total - clip) / n}
+    return {"mse": total / n, "clip_mse": clip / n, "round_mse": (total - clip) / n,
+            "clipped_fraction": count / n}
+
+
+def mean_square(x) -> float:
+    """The mean of x², accumulated in float64 over blocks (the signal power of SQNR).
+
+    >>> mean_square([3.0, 4.0])
+    12.5
+    """
+    flat = as_float_array(x).reshape(-1)
+    total = 0.0
+    for start in range(0, flat.size, _BLOCK):
+        part = flat[start:start + _BLOCK].astype(np.float64)
+        total += float(part @ part)
+    return total / max(flat.size, 1)
+
+
+def sqnr_db(power: float, mse: float) -> float:
+    """10 log10(signal power / error power) in dB; inf when there is no error.
+
+    >>> round(sqnr_db(1.0, 0.001), 1)
+    30.0
+    """
+    if mse == 0:
+        return math.inf
+    with np.errstate(divide="ignore"):
+        return float(10 * np.log10(np.float64(power) / np.float64(mse)))
 
 
 def bits_per_value(qparams: QParams, size: int) -> float:

@@ -192,3 +192,27 @@ def test_hostile_links_render_with_notices(page, server, query):
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4",
                            timeout=30_000)
     shoot(page, f"uniform-hostile-{query.split('=')[0]}-{len(query)}")
+
+
+def test_calibration_next_batch(page, server):
+    """The Calibration page's outlier example: "Next batch" moves "Batches fed" (from the
+    last batch back to the first) and the lesson link follows."""
+    page.goto(f"{server}/calibration?c_preset=laplace_outliers")
+    settle(page)
+    no_exception(page)
+    assert page.locator("h1").first.inner_text().strip() == EN["c.title"]
+    fed = page.locator("[data-testid='stSlider']").filter(has_text=EN["c.step"])
+    shown = fed.get_by_test_id("stSliderThumbValue")
+    before = shown.inner_text().strip()
+    assert before == "8"  # every batch fed, by default
+    summary = EN["c.batch.summary"].split("{k}")[0]
+    assert page.get_by_text(f"{summary}8 of 8", exact=False).count() == 1
+    page.get_by_role("button", name=EN["c.batch.next"]).click()
+    settle(page)
+    no_exception(page)
+    page.wait_for_function("window.location.search.includes('c_step=1')", timeout=30_000)
+    after = shown.inner_text().strip()
+    assert after == "1", (before, after)  # wrapped round to the first batch
+    assert "c_preset=laplace_outliers" in page.url
+    assert page.get_by_text(f"{summary}1 of 8", exact=False).count() == 1
+    shoot(page, "calibration-next-batch")

@@ -76,7 +76,8 @@ def test_parts_add_up_to_the_mse_and_match_the_oracle(shape, layout, symmetric, 
     qp = clipping_qparams(x, layout, symmetric)
     x_hat = ql.fake_quantize(x, qp)
     split = ql.error_split(x, x_hat, qp)
-    assert set(split) == {"mse", "clip_mse", "round_mse"}
+    assert set(split) == {"mse", "clip_mse", "round_mse", "clipped_fraction"}
+    assert split["clipped_fraction"] == ql.clipped_fraction(x, qp)
     assert all(type(v) is float for v in split.values())
     assert split["clip_mse"] + split["round_mse"] == pytest.approx(split["mse"], rel=1e-12)
     assert split["mse"] == pytest.approx(ql.metrics(x, x_hat)["mse"], rel=1e-12)

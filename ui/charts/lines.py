@@ -69,8 +69,11 @@ def marked_histogram(edges: np.ndarray, counts: np.ndarray, markers: Sequence[Ma
 
 
 def line_chart(series: Sequence[Series], markers: Sequence[Marker], x_title: str,
-               y_title: str, *, log_y: bool = False, hover: str | None = None) -> dict:
-    """Lines (``Series``) with vertical markers; log-scale y on request."""
+               y_title: str, *, log_y: bool = False, hover: str | None = None,
+               x_range: tuple[float, float] | None = None,
+               y_range: tuple[float, float] | None = None, x_step: float | None = None) -> dict:
+    """Lines (``Series``) with vertical markers; log-scale y on request. Fixed axis ranges
+    (and an x tick step) keep the frames of an animation on one scale."""
     shapes, legend = _markers(markers)
     data = []
     for s in series:
@@ -81,5 +84,11 @@ def line_chart(series: Sequence[Series], markers: Sequence[Marker], x_title: str
         if hover:
             trace["hovertemplate"] = hover
         data.append(trace)
+    xaxis = {"range": list(x_range)} if x_range else {}
+    if x_step:
+        xaxis["dtick"] = x_step
+    yaxis = dict(LOG_AXIS) if log_y else {}
+    if y_range:
+        yaxis["range"] = list(y_range)
     return {"data": [*data, *legend], "layout": base.layout(
-        x_title, y_title, shapes=shapes, yaxis=LOG_AXIS if log_y else {})}
+        x_title, y_title, shapes=shapes, xaxis=xaxis, yaxis=yaxis)}

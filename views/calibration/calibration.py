@@ -177,7 +177,9 @@ def batches() -> None:
             batch_chart(view, k, batch_settings)
         time.sleep(pause)
     if play:
+        # The slider was drawn at the old step: one more run of this block shows the end.
         controls.all_batches(view.count)
+        st.rerun(scope="fragment")
 
 
 def batch_chart(view: calibration.BatchView, k: int,
@@ -193,7 +195,9 @@ def batch_chart(view: calibration.BatchView, k: int,
                                  ranges[o][:, column], OBSERVER_COLORS[o], dash=dash,
                                  width=width, shape="hv", points=True))
     (lo, hi), (mlo, mhi) = ranges["minmax"][-1], ranges["moving"][-1]
-    layout.chart(lambda: charts.line_chart(series, [], t("c.batch.x"), t("c.batch.y")),
+    x_range, y_range = view.axes
+    layout.chart(lambda: charts.line_chart(series, [], t("c.batch.x"), t("c.batch.y"),
+                                           x_range=x_range, y_range=y_range, x_step=1),
                  key=f"c_chart_batch_{k}", depends_on=(ws.key, batch_settings, k),
                  summary=t("c.batch.summary", k=k, count=view.count,
                            values=fmt.count(fed, "fmt.values"), lo=fmt.num(lo),
