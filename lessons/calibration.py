@@ -269,6 +269,16 @@ def most_batches(size: int) -> int:
     return max(BATCHES.low, min(BATCHES.high, size))
 
 
+def batch_count(batches: int, size: int) -> int:
+    """How many batches ``size`` values make when cut into ``batches``: never more than
+    there are values.
+
+    >>> batch_count(8, 16384), batch_count(8, 3), batch_count(2, 1)
+    (8, 3, 1)
+    """
+    return min(batches, size)
+
+
 def batches(x, settings: BatchSettings = BatchSettings()) -> BatchView:
     """Feed ``x``, split into batches, to three observers; their ranges after each batch.
 
@@ -279,7 +289,7 @@ def batches(x, settings: BatchSettings = BatchSettings()) -> BatchView:
     x = as_float_array(x)
     s = settings
     BATCHES.check("batches", s.batches)
-    parts = np.array_split(x.reshape(-1), min(s.batches, x.size))
+    parts = np.array_split(x.reshape(-1), batch_count(s.batches, x.size))
     observers = (MinMaxObserver(symmetric=s.symmetric),
                  MovingAverageMinMaxObserver(averaging_constant=s.averaging_constant,
                                              symmetric=s.symmetric),
@@ -302,7 +312,7 @@ def report(x, settings: Settings = Settings()) -> Report:
     lo_x, hi_x = calibration.calibrate(x, "minmax")
     unsigned = lo_x >= 0
     magnitude = magnitude_histogram(x, s.bins)
-    values = value_histogram(x, s.bins)
+    values = value_histogram(x, calibration.mse_bins(s.bins, s.bits))
     search = entropy_search(magnitude, bits=s.bits, unsigned=unsigned) if magnitude.hi else None
     ranges = {}
     for method in METHODS:

@@ -21,6 +21,7 @@ from .uniform import as_float_array, qparams_from_range
 METHODS = ("minmax", "percentile", "entropy", "mse")
 METHOD = Options(METHODS)
 DEFAULT_PERCENTILE = 99.99
+MSE_BINS_PER_LEVEL = 8
 #: Each method's options and their defaults (anything else is an error).
 OPTIONS = {
     "minmax": {},
@@ -49,6 +50,19 @@ def magnitude_histogram(x: np.ndarray, bins: int = DEFAULT_BINS) -> Histogram:
     """The entropy search's histogram: |x| on ``[0, max|x|]``."""
     magnitude = np.abs(x)
     return Histogram.of(magnitude, 0.0, float(magnitude.max()), bins)
+
+
+def mse_bins(bins: int, bits: int) -> int:
+    """Bins of the MSE search's histogram: at least ``bins``, and at least 8 per level.
+
+    A bin stands for its values at their mean, so a bin as wide as a quantization step
+    hides the rounding error inside it (at 256 bins and 8 bits the curve showed a third
+    of the real MSE); 8 bins a step keep the estimate within about 1%.
+
+    >>> mse_bins(256, 8), mse_bins(2048, 4), mse_bins(2048, 16)
+    (2048, 2048, 65536)
+    """
+    return min(BINS.high, max(bins, MSE_BINS_PER_LEVEL << bits))
 
 
 def value_histogram(x: np.ndarray, bins: int = DEFAULT_BINS) -> Histogram:
@@ -97,7 +111,7 @@ def _searched(row: np.ndarray, method: str, bits: int, symmetric: bool,
     if method == "entropy":
         hists = dict(magnitude=magnitude_histogram(row, options["bins"]))
     else:
-        hists = dict(values=value_histogram(row, options["bins"]))
+        hists = dict(values=value_histogram(row, mse_bins(options["bins"], bits)))
     return search_range(method, **hists, bits=bits, symmetric=symmetric,
                         unsigned=bool(row.min() >= 0), options=options)
 

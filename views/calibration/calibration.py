@@ -169,17 +169,15 @@ def batches() -> None:
     b1, b2, _ = st.columns([1, 1, 3])
     b1.button(t("c.batch.next"), on_click=controls.next_batch, args=(view.count,),
               icon=":material/skip_next:", width="stretch")
-    play = b2.button(t("c.batch.play"), icon=":material/play_arrow:", width="stretch")
+    # The click sets the last step before this block reruns; the run then animates to it.
+    play = b2.button(t("c.batch.play"), on_click=controls.all_batches, args=(view.count,),
+                     icon=":material/play_arrow:", width="stretch")
     frame = st.empty()
     steps, pause = view.frames(step, play)
     for k in steps:
         with frame.container():
             batch_chart(view, k, batch_settings)
         time.sleep(pause)
-    if play:
-        # The slider was drawn at the old step: one more run of this block shows the end.
-        controls.all_batches(view.count)
-        st.rerun(scope="fragment")
 
 
 def batch_chart(view: calibration.BatchView, k: int,

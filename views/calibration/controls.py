@@ -109,7 +109,9 @@ def draw_batches(settings: calibration.Settings, size: int) -> tuple[calibration
     n = most if most == calibration.BATCHES.low else urlstate.draw(
         TABLE["c_batches"], where=c1, bounds=calibration.BATCHES.within(high=most))
     avg = urlstate.draw(TABLE["c_avg"], where=c2)
-    step = urlstate.draw(TABLE["c_step"], where=c3, bounds=STEP.within(high=n))
+    count = calibration.batch_count(n, size)
+    step = count if count < STEP.low + 1 else urlstate.draw(
+        TABLE["c_step"], where=c3, bounds=STEP.within(high=count))
     urlstate.publish(TABLE)
     return calibration.BatchSettings(batches=n, averaging_constant=avg,
                                      symmetric=settings.symmetric,
