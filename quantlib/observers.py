@@ -52,6 +52,12 @@ class _Observer:
         if not self.n_batches_:
             raise ParameterError("observer_empty", name=type(self).__name__)
 
+    def _widen(self, x: np.ndarray) -> None:
+        """Take a batch's extremes into ``min_`` and ``max_`` (the first batch's own)."""
+        lo, hi = float(x.min()), float(x.max())
+        self.min_ = lo if self.min_ is None else min(self.min_, lo)
+        self.max_ = hi if self.max_ is None else max(self.max_, hi)
+
     def _seen(self, x: np.ndarray) -> None:
         self.n_batches_ += 1
         self.n_values_ += int(x.size)
@@ -72,9 +78,7 @@ class MinMaxObserver(_Observer):
 
     def update(self, batch) -> MinMaxObserver:
         x = _batch(batch)
-        lo, hi = float(x.min()), float(x.max())
-        self.min_ = lo if self.min_ is None else min(self.min_, lo)
-        self.max_ = hi if self.max_ is None else max(self.max_, hi)
+        self._widen(x)
         self._seen(x)
         return self
 
@@ -138,9 +142,7 @@ class HistogramObserver(_Observer):
 
     def update(self, batch) -> HistogramObserver:
         x = _batch(batch)
-        lo, hi = float(x.min()), float(x.max())
-        self.min_ = lo if self.min_ is None else min(self.min_, lo)
-        self.max_ = hi if self.max_ is None else max(self.max_, hi)
+        self._widen(x)
         amax = max(abs(self.min_), abs(self.max_))
         magnitude = Histogram.of(np.abs(x), 0.0, amax, self.bins)
         values = Histogram.of(x, self.min_, self.max_, mse_bins(self.bins, self.bits),

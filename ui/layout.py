@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from . import charts, urlstate
-from .i18n import current_language
+from quantlib._validate import CodedError
+
+from . import cache, charts, urlstate
+from .i18n import coded_error, current_language
 
 METRIC_COLUMNS = 4
 
@@ -30,6 +32,30 @@ def working(text: str, needed: bool = True):
             yield
     else:
         yield
+
+
+def preset_and_reset(select: Callable[[], str], reset: Callable[[], None], label: str,
+                     help: str) -> str:
+    """The worked-example selector with a reset button beside it; the chosen preset."""
+    preset_col, reset_col = st.columns([4, 1], vertical_alignment="bottom")
+    with preset_col:
+        preset = select()
+    reset_col.button(label, on_click=reset, icon=":material/restart_alt:", help=help,
+                     width="stretch")
+    return preset
+
+
+def computed(fn: Callable, tensor_key: Hashable, x, settings: Hashable, *, busy: str,
+             invalid: Callable[[str], str]):
+    """A page's lesson on the workspace tensor: cached for every session, with a spinner
+    saying ``busy`` on a miss. Settings the lesson refuses show ``invalid(reason)`` and
+    stop the page (the workspace and the controls stay usable)."""
+    try:
+        with working(busy, not cache.has_lesson(fn, tensor_key, settings)):
+            return cache.lesson(fn, tensor_key, x, settings)
+    except CodedError as err:
+        st.error(invalid(coded_error(err)), icon=":material/error:")
+        st.stop()
 
 
 def link_notices() -> None:

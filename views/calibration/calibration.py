@@ -7,10 +7,9 @@ import streamlit as st
 
 from lessons import calibration, calibration_maths
 from lessons.calibration import EXAMPLES, METHODS, OBSERVERS
-from quantlib._validate import CodedError
 from ui import cache, charts, fmt, layout, workspace
 from ui.charts import Marker, Series
-from ui.i18n import coded_error, t
+from ui.i18n import t
 from views.calibration import controls
 
 COLORS = dict(zip(METHODS, charts.PALETTE[:len(METHODS)], strict=True))
@@ -21,23 +20,14 @@ OBSERVER_COLORS = dict(zip(OBSERVERS, (charts.PALETTE[0], charts.PALETTE[1], cha
 ws = workspace.current()
 layout.header(t("c.title"), t("c.why"))
 
-preset_col, reset_col = st.columns([4, 1], vertical_alignment="bottom")
-with preset_col:
-    preset = controls.preset_selector()
-reset_col.button(t("c.reset"), on_click=controls.reset, icon=":material/restart_alt:",
-                 help=t("c.reset_help"), width="stretch")
-
+preset = layout.preset_and_reset(controls.preset_selector, controls.reset, t("c.reset"),
+                                  t("c.reset_help"))
 chosen, settings = controls.draw()
 layout.link_notices()
 if not chosen:
     st.info(t("c.none_chosen"), icon=":material/checklist:")
-try:
-    with layout.working(t("c.computing"),
-                        not cache.has_lesson(calibration.report, ws.key, settings)):
-        report = cache.lesson(calibration.report, ws.key, ws.x, settings)
-except CodedError as err:
-    st.error(t("c.invalid", reason=coded_error(err)), icon=":material/error:")
-    st.stop()
+report = layout.computed(calibration.report, ws.key, ws.x, settings, busy=t("c.computing"),
+                         invalid=lambda reason: t("c.invalid", reason=reason))
 
 results = report.chosen(chosen)
 names = {m: t(f"c.method.{m}") for m in METHODS}

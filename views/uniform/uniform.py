@@ -4,29 +4,20 @@ import streamlit as st
 
 import quantlib as ql
 from lessons import uniform, uniform_maths
-from quantlib._validate import CodedError
-from ui import cache, charts, fmt, layout, workspace
-from ui.i18n import coded_error, t
+from ui import charts, fmt, layout, workspace
+from ui.i18n import t
 from ui.layout import Code, Metric
 from views.uniform import controls
 
 ws = workspace.current()
 layout.header(t("u.title"), t("u.why"))
 
-preset_col, reset_col = st.columns([4, 1], vertical_alignment="bottom")
-with preset_col:
-    preset = controls.preset_selector()
-reset_col.button(t("u.reset"), on_click=controls.reset, icon=":material/restart_alt:",
-                 help=t("u.reset_help"), width="stretch")
-
+preset = layout.preset_and_reset(controls.preset_selector, controls.reset, t("u.reset"),
+                                  t("u.reset_help"))
 settings = controls.draw(ws.x.shape)
 layout.link_notices()
-try:
-    with layout.working(t("u.computing"), not cache.has_lesson(uniform.report, ws.key, settings)):
-        report = cache.lesson(uniform.report, ws.key, ws.x, settings)
-except CodedError as err:
-    st.error(t("u.invalid", reason=coded_error(err)), icon=":material/error:")
-    st.stop()
+report = layout.computed(uniform.report, ws.key, ws.x, settings, busy=t("u.computing"),
+                         invalid=lambda reason: t("u.invalid", reason=reason))
 
 fq, m = report.focus_qparams, report.metrics
 
