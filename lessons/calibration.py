@@ -31,7 +31,7 @@ HIST_BINS = 160
 #: Points of the MSE-against-threshold curve (per side when asymmetric).
 CURVE_POINTS = 160
 CURVE_FROM = 0.5
-PICK_MARGIN = 0.9
+PICK_MARGIN = 0.6
 #: P and Q are drawn with at most this many points (neighbouring bins merged beyond).
 MAX_PQ_POINTS = 1024
 #: Up to this many values, the page lists every value's code under each method.
@@ -212,7 +212,7 @@ def _result(x: np.ndarray, method: str, lo: float, hi: float, s: Settings,
 
 
 def _fractions(ends: list[float], end: float) -> np.ndarray:
-    """Where the curve runs, as fractions of ``end``: from half of it (or a bit below the
+    """Where the curve runs, as fractions of ``end``: from half of it (or well below the
     narrowest pick) to all of it. Below, clipping dwarfs everything and hides the U."""
     picks = [e / end for e in ends if end]
     start = min(CURVE_FROM, PICK_MARGIN * min(picks, default=1.0))
