@@ -10,9 +10,20 @@ are the library's contract (see DESIGN.md); the modules hold more helpers
 (``quantlib.binning``, ``quantlib.granularity``, ``quantlib.presets``, ...).
 """
 
-from . import binning, explain, granularity, histogram, observers, presets, searches, tensors
+from . import (
+    binning,
+    explain,
+    formats,
+    granularity,
+    histogram,
+    observers,
+    presets,
+    searches,
+    tensors,
+)
 from ._validate import ParameterError, ParameterTypeError
 from .calibration import METHODS, calibrate, choose_qparams
+from .formats import FORMATS, OVERFLOW_MODES, cast, compose, decompose, format_info
 from .metrics import bits_per_value, clipped_fraction, error_split, memory_bytes, metrics
 from .observers import HistogramObserver, MinMaxObserver, MovingAverageMinMaxObserver
 from .presets import SEED_EXAMPLES, SEED_TENSORS, seed_tensor
@@ -35,6 +46,8 @@ __all__ = [
     "ROUNDING_MODES", "dequantize", "fake_quantize", "qparams_from_range", "quantize",
     # Calibration
     "METHODS", "calibrate", "choose_qparams",
+    # Number formats: casts and bit fields (via ml_dtypes)
+    "FORMATS", "OVERFLOW_MODES", "cast", "compose", "decompose", "format_info",
     # Observers: running ranges over calibration batches
     "HistogramObserver", "MinMaxObserver", "MovingAverageMinMaxObserver",
     # Error metrics and storage
@@ -47,6 +60,6 @@ __all__ = [
     # Errors raised for bad arguments (ValueError and TypeError subclasses)
     "ParameterError", "ParameterTypeError",
     # Modules with more helpers
-    "binning", "explain", "granularity", "histogram", "observers", "presets", "searches",
-    "tensors",
+    "binning", "explain", "formats", "granularity", "histogram", "observers", "presets",
+    "searches", "tensors",
 ]

@@ -46,6 +46,9 @@ MESSAGES: MappingProxyType[str, str] = MappingProxyType({
     "display_range": "need a finite range with lo <= hi, got [{lo}, {hi}]",
     "empty_metrics": "metrics need at least one value, got an empty tensor",
     "empty_tensor": "cannot calibrate an empty tensor: it has no values to take a range from",
+    "format_bits": "a {fmt} value has {width} bits: give a string of {width} 0s and 1s or an "
+                   "integer code from 0 to 2^{width} - 1, got {value}",
+    "format_no_nan": "{fmt} has no NaN: no bit pattern stands for it",
     "generate_overflow": "These parameters overflow float32 for the generator '{kind}': some "
                          "values would be beyond ±{limit}. Use a smaller scale, loc, "
                          "outlier_scale or tail parameter.",

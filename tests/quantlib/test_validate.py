@@ -345,6 +345,8 @@ TRIGGERS = [
     ("display_range", ParameterError, lambda: binning.padded_range(1.0, 0.0)),
     ("empty_metrics", ParameterError, lambda: ql.metrics([], [])),
     ("empty_tensor", ParameterError, lambda: ql.calibrate([])),
+    ("format_bits", ParameterError, lambda: ql.formats.compose("101", "fp16")),
+    ("format_no_nan", ParameterError, lambda: ql.decompose(float("nan"), "fp4_e2m1")),
     ("index_missing", ParameterError, lambda: param_pair(CHANNEL_QP)),
     ("index_range", ParameterError, lambda: select(np.zeros((3, 2)), Layout.channel(0), 3)),
     ("layout_axis", ParameterTypeError, lambda: Layout.channel(1.0)),
