@@ -84,12 +84,14 @@ def _payloads(at) -> list[int]:
 
 # Each page's rerun moves one of its own controls to a value not seen before (no cache
 # hits): the page's bits, which change every number it shows.
-MOVED = {"uniform": "u_bits", "home": "h_bits", "calibration": "c_bits"}
+MOVED = {"uniform": "u_bits", "home": "h_bits", "calibration": "c_bits", "formats": "f_demo"}
 
 
 def _unseen_values(page) -> list:
     """Values of the page's moved control other than its default, from its Control table."""
     control = page.table[MOVED[page.key]]
+    if control.options:
+        return [o for o in control.options if o != control.default]
     low, high, step = control.bounds.low, control.bounds.high, control.step or 1
     values = [low + i * step for i in range(int((high - low) / step) + 1)]
     return [control.bounds.kind(v) for v in values if v != control.default]

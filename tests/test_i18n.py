@@ -10,7 +10,9 @@ import pytest
 import quantlib as ql
 import views
 from lessons import calibration, calibration_maths, home, uniform, uniform_maths
+from lessons import formats as lesson_formats
 from quantlib import _validate, tensors
+from quantlib import formats as qformats
 from tests.helpers import placeholders, source_texts
 from ui import charts, language, workspace
 from ui.i18n import LANGUAGES, catalogue
@@ -56,6 +58,9 @@ def dynamic_keys() -> set[str]:
         "c.batch": (*calibration.OBSERVERS, "hi", "lo"), "c.col": calibration.TABLE_COLUMNS,
         "c.maths.word": calibration_maths.WORDS,
         "c.preset.note": calibration_controls.TABLE["c_preset"].options[1:],
+        "f.name": (*ql.FORMATS, "int8"), "f.kind": (*qformats.CLASSES, "none"),
+        "f.specials": ("111", "011", "001", "010"), "f.demo.text": lesson_formats.DEMOS,
+        "f.col": ("max", "normal", "subnormal", "eps", "mse", "max_error", "sqnr"),
     }
     keys = {f"{prefix}.{name}" for prefix, names in fam.items() for name in names}
     return keys.union(*(table_keys(table) for table in TABLES))
@@ -99,7 +104,9 @@ def test_every_parameter_error_has_the_same_placeholders_in_the_catalogues(code,
 # Formulas, and the English terms the Vietnamese course itself uses (scale, zero point).
 SAME_IN_BOTH = {"chart.staircase", "lang.label", "u.col.error", "u.col.q", "u.col.x/s",
                 "u.col.x_hat", "u.metric.scale_focus", "u.metric.zero", "u.mode.affine",
-                "ws.label_generated"}
+                "ws.label_generated",
+                # Formulas and symbols, the same in every language.
+                "f.demo.point_three", "f.specials.111"}
 
 
 def test_the_vietnamese_catalogue_is_not_english():

@@ -3,12 +3,14 @@
 from ui.nav import PageInfo
 
 from .calibration import controls as calibration
+from .formats import controls as formats
 from .home import controls as home
 from .uniform import controls as uniform
 
 PAGES = (
     PageInfo("home", "basics", ":material/home:", "views/home/home.py", home.TABLE),
-    PageInfo("formats", "basics", ":material/memory:"),
+    PageInfo("formats", "basics", ":material/memory:", "views/formats/formats.py",
+             formats.TABLE),
     PageInfo("uniform", "basics", ":material/stairs:", "views/uniform/uniform.py", uniform.TABLE),
     PageInfo("calibration", "ranges", ":material/tune:", "views/calibration/calibration.py",
              calibration.TABLE),

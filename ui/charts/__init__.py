@@ -6,7 +6,7 @@ not depend on the tensor's; ``base.figure`` wraps it for ``st.plotly_chart``.
 
 from ..i18n import t
 from .bars import bars_with_lines
-from .base import PALETTE, figure, validate
+from .base import PALETTE, cycle, figure, validate
 from .distributions import error_histogram, level_histogram
 from .lines import Marker, Series, line_chart, marked_histogram
 from .relations import error_cloud, staircase
@@ -21,6 +21,6 @@ def labels() -> dict[str, str]:
     return {name: t(f"chart.{name}") for name in LABELS}
 
 
-__all__ = ["LABELS", "PALETTE", "Marker", "Series", "bars_with_lines", "error_cloud",
+__all__ = ["LABELS", "PALETTE", "Marker", "cycle", "Series", "bars_with_lines", "error_cloud",
            "error_histogram", "figure", "labels", "level_histogram", "line_chart",
            "marked_histogram", "staircase", "validate"]

@@ -8,6 +8,7 @@ rerun, and Streamlit's own chart theme styles them, so no per-figure template is
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -19,7 +20,8 @@ COLOR_CLIP = "#E45756"
 COLOR_IDENTITY = "#9D9D9D"
 COLOR_ACCENT = "#54A24B"
 #: Colours for categories (methods, observers), in order; distinct in greyscale too.
-PALETTE = ("#E45756", "#F58518", "#54A24B", "#B279A2", "#72B7B2", "#9D755D", "#4C78A8")
+PALETTE = ("#E45756", "#F58518", "#54A24B", "#B279A2", "#72B7B2", "#9D755D", "#4C78A8",
+           "#EECA3B", "#FF9DA6", "#BAB0AC")
 # Fonts large enough to read from the back of a lecture room.
 FONT_SIZE = 16
 HEIGHT = 380
@@ -27,6 +29,11 @@ MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 CLIP_OPACITY = 0.08
 # Integer tick steps: 1, 2, 5 times a power of ten.
 _NICE_STEPS = (1, 2, 5, 10)
+
+
+def cycle():
+    """The palette's colours, round and round (for any number of lines)."""
+    return itertools.cycle(PALETTE)
 
 
 def figure(spec: dict) -> go.Figure:

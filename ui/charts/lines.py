@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,8 +12,21 @@ from . import base
 
 MARKER_WIDTH = 2.5
 POINT_SIZE = 5
-# Log axes: a tick per decade, written 10⁻⁴ (not 100µ: an MSE is not in micro-units).
+# Log axes: ticks on whole decades, written 10⁻⁴ (not 100µ: an MSE is not in micro-units).
 LOG_AXIS = {"type": "log", "dtick": 1, "exponentformat": "power"}
+# At most about this many decade ticks on a log axis.
+LOG_TICKS = 10
+
+
+def _log_axis(values: list, shown: tuple[float, float] | None = None) -> dict:
+    """A log axis with a tick every 1, 2, 3... decades: about LOG_TICKS ticks, however
+    many decades the data (or the ``shown`` range, in log10 units) span."""
+    if shown is not None:
+        decades = shown[1] - shown[0]
+    else:
+        positive = [v for v in values if v is not None and v > 0]
+        decades = math.log10(max(positive) / min(positive)) if positive else 1.0
+    return {**LOG_AXIS, "dtick": max(1, math.ceil(decades / LOG_TICKS))}
 
 
 @dataclass(frozen=True)
@@ -71,11 +85,13 @@ def marked_histogram(edges: np.ndarray, counts: np.ndarray, markers: Sequence[Ma
 def line_chart(series: Sequence[Series], markers: Sequence[Marker], x_title: str,
                y_title: str, *, log_y: bool = False, hover: str | None = None,
                x_range: tuple[float, float] | None = None,
-               y_range: tuple[float, float] | None = None, x_step: float | None = None) -> dict:
+               y_range: tuple[float, float] | None = None, x_step: float | None = None,
+               log_x: bool = False) -> dict:
     """Lines (``Series``) with vertical markers; log-scale y on request. Fixed axis ranges
     (and an x tick step) keep the frames of an animation on one scale."""
     shapes, legend = _markers(markers)
     data = []
+    xs, ys = [], []
     for s in series:
         trace = {"type": "scatter", "x": _finite_list(s.x), "y": _finite_list(s.y),
                  "mode": "lines+markers" if s.points else "lines", "name": s.name,
@@ -84,10 +100,14 @@ def line_chart(series: Sequence[Series], markers: Sequence[Marker], x_title: str
         if hover:
             trace["hovertemplate"] = hover
         data.append(trace)
-    xaxis = {"range": list(x_range)} if x_range else {}
+        xs += trace["x"]
+        ys += trace["y"]
+    xaxis = _log_axis(xs, x_range) if log_x else {}
+    if x_range:
+        xaxis["range"] = list(x_range)
     if x_step:
         xaxis["dtick"] = x_step
-    yaxis = dict(LOG_AXIS) if log_y else {}
+    yaxis = _log_axis(ys, y_range) if log_y else {}
     if y_range:
         yaxis["range"] = list(y_range)
     return {"data": [*data, *legend], "layout": base.layout(

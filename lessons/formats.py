@@ -1,0 +1,186 @@
+"""The Number formats page: every format's range and precision, one value in every
+format bit by bit, the classic float demos, and the workspace tensor cast to each format.
+
+>>> rows = inspect(0.1, "saturate")
+>>> [(r.fmt, r.value) for r in rows][:3]
+[('fp32', 0.10000000149011612), ('fp16', 0.0999755859375), ('bf16', 0.10009765625)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from quantlib import formats
+from quantlib.formats import FORMATS, Decomposition, cast, decompose, format_info
+from quantlib.metrics import error_split, mean_square, sqnr_db
+from quantlib.uniform import as_float_array, fake_quantize, qparams_from_range
+
+#: The formats a value is shown in (e8m0 is a scale format: it has its own row).
+SHOWN = tuple(FORMATS)
+DEMOS = ("fp16_overflow", "underflow", "point_three", "small_sums")
+#: The demos' numbers, from seeds 002 and 003.
+OVERFLOW_FACTORS = (10_000.0, 10_000.0)
+GRADIENT = 1e-8
+SMALL_TERM, SMALL_COUNT = 1e-4, 10_000
+DEMO_FORMATS = ("fp32", "fp16", "bf16")
+#: Spacing curve: points per format (magnitudes on a log grid).
+SPACING_POINTS = 400
+#: The spacing chart shows 1e-9 to 1e6 (log10 units), where FP16, FP8, FP6 and FP4 live;
+#: FP32, BF16 and E8M0 run on far beyond both ends.
+SPACING_VIEW = (-9.0, 6.0)
+#: ...and gaps from 1e-17 (FP32 near 1e-9) to 1e4 (E5M2 near its max), in log10 units.
+SPACING_GAPS = (-17.0, 4.0)
+INT8_BITS = 8
+
+
+def format_table() -> list[formats.FormatInfo]:
+    """Every format's facts, in FORMATS order."""
+    return [format_info(f) for f in FORMATS]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One value in one format: its fields, what it became, and the error."""
+
+    fmt: str
+    bits: Decomposition | None  # None where the format cannot hold the value (NaN)
+    value: float
+    error: float
+
+    @property
+    def formula(self) -> str:
+        """(-1)^s · 1.m · 2^(e - bias) with this value's numbers (0.m for subnormals)."""
+        d = self.bits
+        if d is None or d.kind in ("nan", "inf", "zero"):
+            return "—"
+        lead = 0 if d.kind == "subnormal" else 1
+        fraction = lead + (int(d.mantissa, 2) / (1 << len(d.mantissa)) if d.mantissa else 0)
+        sign = f"(−1)^{d.sign} · " if d.sign else ""
+        return f"{sign}{fraction:g} · 2^{d.unbiased_exponent} = {d.value:.8g}"
+
+
+def inspect(value: float, overflow: str) -> list[Shown]:
+    """``value`` cast to every format, with its bit fields and rounding error."""
+    out = []
+    for fmt in SHOWN:
+        stored = float(cast([value], fmt, overflow=overflow)[0])
+        bits = None
+        if not (np.isnan(stored) and not format_info(fmt).has_nan):
+            bits = decompose(value, fmt, overflow=overflow)
+        with np.errstate(invalid="ignore", over="ignore"):
+            error = stored - value
+        out.append(Shown(fmt, bits, stored, error))
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Spacing:
+    """The gap to the next representable value against magnitude, for one format."""
+
+    fmt: str
+    magnitude: np.ndarray
+    gap: np.ndarray
+
+
+def spacing(fmt: str) -> Spacing:
+    """Gaps between neighbouring positive values (every value of a small format; a log
+    grid for fp32), so the subnormal floor and the rise with magnitude both show."""
+    info = format_info(fmt)
+    if info.bits <= 16:
+        dtype = FORMATS[fmt]
+        codes = np.arange(1 << info.bits, dtype=np.uint8 if dtype.itemsize == 1 else np.uint16)
+        with np.errstate(invalid="ignore"):
+            values = np.unique(codes.view(dtype).astype(np.float64))
+        positive = values[np.isfinite(values) & (values > 0)]
+    else:  # FP32: too many values to list; the gap at sampled magnitudes (its ULP)
+        # The largest value has no next one: its gap is left out.
+        magnitude = np.unique(cast(np.geomspace(info.smallest_subnormal, info.max,
+                                                SPACING_POINTS), fmt))[:-1]
+        return Spacing(fmt, magnitude.astype(np.float64),
+                       np.spacing(magnitude).astype(np.float64))
+    gaps = np.diff(positive)
+    keep = np.unique(np.linspace(0, gaps.size - 1, min(gaps.size, SPACING_POINTS)).astype(int))
+    return Spacing(fmt, positive[:-1][keep], gaps[keep])
+
+
+@dataclass(frozen=True)
+class DemoRow:
+    fmt: str
+    result: float
+    exact: float
+
+
+def spacings() -> list[Spacing]:
+    """The spacing curve of every format."""
+    return [spacing(f) for f in SHOWN]
+
+
+def demo(name: str) -> list[DemoRow]:
+    """One classic demo in FP32, FP16 and BF16: what each format computes."""
+    rows = []
+    for fmt in DEMO_FORMATS:
+        def r(v, fmt=fmt):  # every operand and result rounded to the format
+            return float(cast([v], fmt, overflow="ieee")[0])
+
+        if name == "fp16_overflow":
+            a, b = OVERFLOW_FACTORS
+            result, exact = r(r(a) * r(b)), a * b
+        elif name == "underflow":
+            result, exact = r(GRADIENT), GRADIENT
+        elif name == "point_three":
+            result, exact = r(r(0.1) + r(0.2)), 0.1 + 0.2
+        else:  # summing many small terms: every partial sum rounded to the format
+            total = 0.0
+            for _ in range(SMALL_COUNT):
+                total = r(total + r(SMALL_TERM))
+            result, exact = total, SMALL_TERM * SMALL_COUNT
+        rows.append(DemoRow(fmt, result, exact))
+    return rows
+
+
+@dataclass(frozen=True)
+class CastRow:
+    """The workspace tensor in one format (or INT8): error and storage."""
+
+    fmt: str
+    mse: float
+    max_error: float
+    sqnr_db: float
+    overflowed: float  # fraction of values beyond the format's max
+    flushed: float  # fraction of non-zero values that became 0
+    bytes: float
+
+
+@dataclass(frozen=True)
+class Compare:
+    """The comparison has no settings of its own (a cache key)."""
+
+
+def compare(x, settings: Compare = Compare()) -> list[CastRow]:
+    """The workspace tensor cast to every format, and INT8 (per-tensor symmetric,
+    min-max), side by side."""
+    x = as_float_array(x)
+    power = mean_square(x)
+    rows = []
+    nonzero = x != 0
+    for fmt in FORMATS:
+        if fmt == "e8m0":
+            continue  # a scale format: no sign, no zero
+        info = format_info(fmt)
+        y = cast(x, fmt)
+        err = y.astype(np.float64) - x
+        mse = float(np.mean(err * err))
+        rows.append(CastRow(fmt, mse, float(np.abs(err).max()), sqnr_db(power, mse),
+                            float(np.mean(np.abs(x) > info.max)),
+                            float(np.mean((y == 0) & nonzero)), x.size * info.bits / 8))
+    amax = float(np.abs(x).max())
+    qp = qparams_from_range(-amax, amax, bits=INT8_BITS, symmetric=True)
+    x_hat = fake_quantize(x, qp)
+    split = error_split(x, x_hat, qp)
+    err = np.abs(x_hat.astype(np.float64) - x)
+    rows.append(CastRow("int8", split["mse"], float(err.max()), sqnr_db(power, split["mse"]),
+                        0.0, float(np.mean((x_hat == 0) & nonzero)),
+                        x.size * INT8_BITS / 8 + 4))
+    return rows

@@ -1,0 +1,76 @@
+"""AppTest: the Number formats page: the table, the inspector, the demos, the comparison."""
+
+from __future__ import annotations
+
+import pytest
+
+from lessons import formats
+from tests.app.conftest import assert_ok, en, open_app, widget
+from ui.i18n import catalogue
+
+
+def markdown_text(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+@pytest.fixture
+def page():
+    at = open_app("formats")
+    assert_ok(at)
+    return at
+
+
+def test_default_page_shows_every_part(page):
+    assert page.title[0].value == en("f.title")
+    assert len(page.dataframe) == 3  # the formats table, the demo, the comparison
+    assert len(page.dataframe[0].value) == len(formats.SHOWN)
+    assert any(getattr(el, "key", None) == "f_chart_spacing" for el in page.main)
+    assert en("f.seed002_fp16") in [i.value for i in page.info]
+
+
+def test_typing_a_value_changes_the_bits(page):
+    before = markdown_text(page)
+    widget(page, "f_value").set_value(1000.0).run()
+    assert_ok(page)
+    after = markdown_text(page)
+    assert after != before and "1024" in after  # E5M2 and E8M0 round 1000 to 1024
+
+
+def test_overflow_mode_shows_inf_and_nan():
+    at = open_app("formats", {"f_value": "1000", "f_overflow": "ieee"})
+    assert_ok(at)
+    text = markdown_text(at)
+    assert en("f.kind.nan") in text  # E4M3 has no inf
+    at = open_app("formats", {"f_value": "1e6", "f_overflow": "ieee"})
+    assert en("f.kind.inf") in markdown_text(at)
+
+
+@pytest.mark.parametrize("demo", formats.DEMOS)
+def test_every_demo(page, demo):
+    widget(page, "f_demo").set_value(demo).run()
+    assert_ok(page)
+    assert en(f"f.demo.text.{demo}") in markdown_text(page)
+    assert len(page.dataframe[1].value) == len(formats.DEMO_FORMATS)
+
+
+def test_the_comparison_follows_the_workspace():
+    at = open_app("formats", {"ws_kind": "laplace", "ws_outliers": "8"})
+    assert_ok(at)
+    table = at.dataframe[2].value
+    assert list(table[en("f.col.format")])[-1] == en("f.name.int8")
+    other = open_app("formats", {"ws_kind": "uniform"})
+    assert not other.dataframe[2].value.equals(table)
+
+
+@pytest.mark.parametrize("query", [
+    {"ws_kind": "constant", "ws_constant_value": "0"}, {"ws_rows": "1", "ws_cols": "1"},
+    {"f_value": "-0"}, {"f_value": "1e-45"}, {"f_value": "nan"}, {"f_value": "1e400"},
+], ids=["zeros", "one-value", "minus-zero", "tiny", "nan-link", "huge-link"])
+def test_edge_values_render(query):
+    assert_ok(open_app("formats", query))
+
+
+def test_vietnamese():
+    at = open_app("formats", {"lang": "vi"})
+    assert_ok(at)
+    assert at.title[0].value == catalogue("vi")["f.title"]

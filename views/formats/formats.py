@@ -1,0 +1,83 @@
+"""Number formats: FP32 to FP4 and E8M0, bit by bit; range, precision, overflow."""
+
+import streamlit as st
+
+from lessons import formats
+from ui import cache, charts, fmt, layout, workspace
+from ui.charts import Series
+from ui.i18n import t
+from views.formats import controls
+
+# Sign, exponent and mantissa, coloured as in the seeds' diagrams.
+FIELD_COLORS = ("red", "green", "blue")
+
+ws = workspace.current()
+layout.header(t("f.title"), t("f.why"))
+layout.link_notices()
+
+st.subheader(t("f.table.title"))
+st.markdown(t("f.table.intro"))
+layout.table(lambda: ({
+    t("f.col.format"): [t(f"f.name.{i.name}") for i in formats.format_table()],
+    t("f.col.bits"): [f"{i.sign_bits} · {i.exponent_bits} · {i.mantissa_bits}"
+                      for i in formats.format_table()],
+    t("f.col.bias"): [i.bias for i in formats.format_table()],
+    t("f.col.max"): [i.max for i in formats.format_table()],
+    t("f.col.normal"): [i.smallest_normal for i in formats.format_table()],
+    t("f.col.subnormal"): [i.smallest_subnormal for i in formats.format_table()],
+    t("f.col.eps"): [i.eps for i in formats.format_table()],
+    t("f.col.count"): [i.finite_values for i in formats.format_table()],
+    t("f.col.specials"): [t(f"f.specials.{int(i.has_inf)}{int(i.has_nan)}{int(i.has_zero)}")
+                          for i in formats.format_table()],
+}, {t(f"f.col.{c}"): st.column_config.NumberColumn(format="%.6g")
+    for c in ("max", "normal", "subnormal", "eps")}), depends_on="format_table")
+st.info(t("f.seed002_fp16"), icon=":material/fact_check:")
+
+st.subheader(t("f.inspect.title"))
+st.markdown(t("f.inspect.intro"))
+value, overflow = controls.draw_value()
+rows = formats.inspect(value, overflow)
+st.caption(t("f.inspect.legend"))
+for row in rows:
+    d = row.bits
+    fields = "—" if d is None else " ".join(
+        f":{color}[{bits}]" for color, bits in zip(FIELD_COLORS, (d.sign, d.exponent, d.mantissa),
+                                                   strict=True) if bits)
+    st.markdown(t("f.inspect.row", name=t(f"f.name.{row.fmt}"), fields=fields,
+                  kind=t(f"f.kind.{d.kind}") if d else t("f.kind.none"),
+                  stored=fmt.num(row.value, 8), error=fmt.num(row.error, 3),
+                  formula=row.formula))
+if overflow == "saturate":
+    st.caption(t("f.overflow_note"))
+
+st.subheader(t("f.spacing.title"))
+st.markdown(t("f.spacing.intro"))
+layout.chart(lambda: charts.line_chart(
+    [Series(t(f"f.name.{s.fmt}"), s.magnitude, s.gap, color, width=2.5)
+     for s, color in zip(formats.spacings(), charts.cycle(), strict=False)],
+    [], t("f.spacing.x"), t("f.spacing.y"), log_y=True, log_x=True,
+    x_range=formats.SPACING_VIEW, y_range=formats.SPACING_GAPS),
+    key="f_chart_spacing", depends_on="spacing", summary=t("f.spacing.summary"))
+
+st.subheader(t("f.demo.title"))
+demo = controls.draw_demo()
+st.markdown(t(f"f.demo.text.{demo}"))
+layout.table(lambda: ({
+    t("f.col.format"): [t(f"f.name.{r.fmt}") for r in formats.demo(demo)],
+    t("f.demo.result"): [fmt.num(r.result, 8) for r in formats.demo(demo)],
+    t("f.demo.exact"): [fmt.num(r.exact, 8) for r in formats.demo(demo)],
+}, {}), depends_on=("demo", demo))
+
+st.subheader(t("f.compare.title"))
+st.markdown(t("f.compare.intro", values=fmt.count(ws.x.size, "fmt.values")))
+compared = cache.lesson(formats.compare, ws.key, ws.x, formats.Compare())
+layout.table(lambda: ({
+    t("f.col.format"): [t(f"f.name.{r.fmt}") for r in compared],
+    t("f.col.mse"): [r.mse for r in compared],
+    t("f.col.max_error"): [r.max_error for r in compared],
+    t("f.col.sqnr"): [r.sqnr_db for r in compared],
+    t("f.col.overflowed"): [fmt.pct(r.overflowed) for r in compared],
+    t("f.col.flushed"): [fmt.pct(r.flushed) for r in compared],
+    t("f.col.bytes"): [fmt.size(r.bytes) for r in compared],
+}, {t(f"f.col.{c}"): st.column_config.NumberColumn(format="%.4g")
+    for c in ("mse", "max_error", "sqnr")}), depends_on=(ws.key, "compare"))
