@@ -133,9 +133,13 @@ def cast(x, fmt: str, *, overflow: str = "saturate") -> np.ndarray:
     """
     dtype = _dtype(fmt)
     OVERFLOW.check("overflow", overflow)
-    x = as_float_array(x).astype(np.float64)  # one rounding, from float64, not two
+    x = as_float_array(x)
+    if x.dtype != np.float32:
+        # One rounding, from float64; float32 input is cast as it is (every format's max
+        # is a float32, and the cast from float32 rounds once too).
+        x = x.astype(np.float64)
     if overflow == "saturate":
-        top = float(_finfo(dtype).max)
+        top = x.dtype.type(_finfo(dtype).max)
         x = np.clip(x, -top, top)
     with np.errstate(over="ignore", invalid="ignore"):
         out = x.astype(dtype).astype(np.float32)

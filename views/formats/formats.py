@@ -62,10 +62,11 @@ layout.chart(lambda: charts.line_chart(
 st.subheader(t("f.demo.title"))
 demo = controls.draw_demo()
 st.markdown(t(f"f.demo.text.{demo}"))
+demo_rows = cache.lesson(formats.demo_rows, "demo", None, demo)
 layout.table(lambda: ({
-    t("f.col.format"): [t(f"f.name.{r.fmt}") for r in formats.demo(demo)],
-    t("f.demo.result"): [fmt.num(r.result, 8) for r in formats.demo(demo)],
-    t("f.demo.exact"): [fmt.num(r.exact, 8) for r in formats.demo(demo)],
+    t("f.col.format"): [t(f"f.name.{r.fmt}") for r in demo_rows],
+    t("f.demo.result"): [fmt.num(r.result, 8) for r in demo_rows],
+    t("f.demo.exact"): [fmt.num(r.exact, 8) for r in demo_rows],
 }, {}), depends_on=("demo", demo))
 
 st.subheader(t("f.compare.title"))
