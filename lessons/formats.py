@@ -148,6 +148,41 @@ def demo_rows(_x, name: str) -> list[DemoRow]:
     return demo(name)
 
 
+#: Stochastic rounding: add this to 1.0 this many times in BF16 (FP32 reaches 2.0).
+SR_STEP, SR_STEPS, SR_START, SR_FORMAT = 0.001, 1000, 1.0, "bf16"
+
+
+@dataclass(frozen=True, eq=False)
+class StochasticSums:
+    """A running sum in BF16, rounded to nearest and stochastically, and in FP32."""
+
+    steps: np.ndarray
+    nearest: np.ndarray
+    stochastic: np.ndarray
+    reference: np.ndarray
+
+
+def stochastic_sums(_x, seed: int) -> StochasticSums:
+    """1.0 + 0.001, a thousand times: round-to-nearest BF16 never moves (0.001 is under
+    half of BF16's spacing at 1, 2^-7), stochastic rounding ends near 2.0 on average.
+
+    >>> s = stochastic_sums(None, 0)
+    >>> float(s.nearest[-1]), bool(1.8 < s.stochastic[-1] < 2.2), round(float(s.reference[-1]), 3)
+    (1.0, True, 2.0)
+    """
+    kind = FORMATS[SR_FORMAT].type
+    nearest, stochastic, reference = [SR_START], [SR_START], [SR_START]
+    rng = np.random.default_rng(seed)
+    for _ in range(SR_STEPS):
+        nearest.append(float(kind(nearest[-1] + SR_STEP)))
+        draw = int(rng.integers(2**31))
+        stochastic.append(float(formats.stochastic_cast([stochastic[-1] + SR_STEP], SR_FORMAT,
+                                                        seed=draw)[0]))
+        reference.append(float(np.float32(reference[-1] + SR_STEP)))
+    return StochasticSums(np.arange(SR_STEPS + 1), np.array(nearest), np.array(stochastic),
+                          np.array(reference))
+
+
 @dataclass(frozen=True)
 class CastRow:
     """The workspace tensor in one format (or INT8): error and storage."""

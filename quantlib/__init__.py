@@ -23,7 +23,15 @@ from . import (
 )
 from ._validate import ParameterError, ParameterTypeError
 from .calibration import METHODS, calibrate, choose_qparams
-from .formats import FORMATS, OVERFLOW_MODES, cast, compose, decompose, format_info
+from .formats import (
+    FORMATS,
+    OVERFLOW_MODES,
+    cast,
+    compose,
+    decompose,
+    format_info,
+    stochastic_cast,
+)
 from .metrics import bits_per_value, clipped_fraction, error_split, memory_bytes, metrics
 from .observers import HistogramObserver, MinMaxObserver, MovingAverageMinMaxObserver
 from .presets import SEED_EXAMPLES, SEED_TENSORS, seed_tensor
@@ -48,6 +56,7 @@ __all__ = [
     "METHODS", "calibrate", "choose_qparams",
     # Number formats: casts and bit fields (via ml_dtypes)
     "FORMATS", "OVERFLOW_MODES", "cast", "compose", "decompose", "format_info",
+    "stochastic_cast",
     # Observers: running ranges over calibration batches
     "HistogramObserver", "MinMaxObserver", "MovingAverageMinMaxObserver",
     # Error metrics and storage

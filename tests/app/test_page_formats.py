@@ -74,3 +74,13 @@ def test_vietnamese():
     at = open_app("formats", {"lang": "vi"})
     assert_ok(at)
     assert at.title[0].value == catalogue("vi")["f.title"]
+
+
+def test_stochastic_rounding_chart_follows_the_seed(page):
+    def chart(at):
+        return next(el for el in at.main if getattr(el, "key", None) == "f_chart_sr").proto.spec
+
+    before = chart(page)
+    widget(page, "f_seed").set_value(5).run()
+    assert_ok(page)
+    assert chart(page) != before

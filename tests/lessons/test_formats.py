@@ -92,3 +92,12 @@ def test_compare_counts_overflow_and_flush():
 def test_compare_on_degenerate_tensors(x):
     rows = formats.compare(x)
     assert all(np.isfinite(r.mse) for r in rows)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_stochastic_sums_tell_the_story(seed):
+    s = formats.stochastic_sums(None, seed)
+    assert s.steps.size == formats.SR_STEPS + 1
+    assert (s.nearest == formats.SR_START).all()  # round to nearest never moves
+    assert s.reference[-1] == pytest.approx(2.0, abs=1e-3)
+    assert 1.8 < s.stochastic[-1] < 2.2

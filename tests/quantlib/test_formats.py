@@ -212,3 +212,40 @@ def test_cast_returns_float32_and_keeps_shape():
     out = ql.cast(x, "bf16")
     assert out.dtype == np.float32 and out.shape == (3, 4)
     np.testing.assert_array_equal(out, x.astype(ml_dtypes.bfloat16).astype(np.float32))
+
+
+# --- stochastic rounding ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_stochastic_cast_gives_a_neighbour_and_is_right_on_average(fmt):
+    info = format_info(fmt)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(info.smallest_subnormal, min(3.0, info.max / 2), 3000)
+    if info.sign_bits:
+        x *= rng.choice([-1.0, 1.0], x.size)
+    y = ql.stochastic_cast(x, fmt, seed=1).astype(np.float64)
+    np.testing.assert_array_equal(ql.cast(y, fmt), y)  # every result is a value of fmt
+    for v, got in zip(x[:200], y[:200], strict=True):
+        d = decompose(float(got), fmt)
+        near = float(ql.cast([v], fmt)[0])
+        assert got in (near, v) or near in (d.below, d.above)
+    value = float(x[0])
+    many = ql.stochastic_cast(np.full(40000, value), fmt, seed=2).astype(np.float64)
+    spread = (decompose(value, fmt).above or value) - (decompose(value, fmt).below or value)
+    assert abs(many.mean() - value) < 0.02 * spread + 1e-12
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_stochastic_cast_keeps_exact_values_and_saturates(fmt):
+    info = format_info(fmt)
+    x = np.array([info.max, 2 * info.max, 1.0])
+    y = ql.stochastic_cast(x, fmt)
+    assert y.tolist() == [info.max, info.max, 1.0]
+
+
+def test_stochastic_cast_is_seeded():
+    x = np.full(100, 1.001)
+    a, b = ql.stochastic_cast(x, "bf16", seed=3), ql.stochastic_cast(x, "bf16", seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, ql.stochastic_cast(x, "bf16", seed=4))

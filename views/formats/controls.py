@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lessons import formats
-from quantlib._validate import Interval
+from quantlib._validate import SEED, Interval
 from quantlib.formats import OVERFLOW_MODES
 from quantlib.tensors import FLOAT32_MAX
 from ui import urlstate
@@ -18,7 +18,14 @@ TABLE = ControlTable("formats", (
             options=OVERFLOW_MODES, option_label="f.overflow"),
     Control("f_demo", formats.DEMOS[0], "select", "f.demo", options=formats.DEMOS,
             option_label="f.demo"),
+    Control("f_seed", 0, "number", "f.sr.seed", help="f.sr.seed_help", bounds=SEED),
 ))
+
+
+def draw_seed() -> int:
+    seed = urlstate.draw(TABLE["f_seed"])
+    urlstate.publish(TABLE)
+    return seed
 
 
 def draw_value() -> tuple[float, str]:

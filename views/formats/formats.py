@@ -69,6 +69,19 @@ layout.table(lambda: ({
     t("f.demo.exact"): [fmt.num(r.exact, 8) for r in demo_rows],
 }, {}), depends_on=("demo", demo))
 
+st.subheader(t("f.sr.title"))
+st.markdown(t("f.sr.intro"))
+seed = controls.draw_seed()
+sums = cache.lesson(formats.stochastic_sums, "stochastic", None, seed)
+layout.chart(lambda: charts.line_chart(
+    [Series(t("f.sr.reference"), sums.steps, sums.reference, charts.PALETTE[6], dash="dot"),
+     Series(t("f.sr.nearest"), sums.steps, sums.nearest, charts.PALETTE[0], width=3),
+     Series(t("f.sr.stochastic"), sums.steps, sums.stochastic, charts.PALETTE[2])],
+    [], t("f.sr.x"), t("f.sr.y")), key="f_chart_sr", depends_on=("sr", seed),
+    summary=t("f.sr.summary", nearest=fmt.num(sums.nearest[-1], 6),
+              stochastic=fmt.num(sums.stochastic[-1], 6),
+              reference=fmt.num(sums.reference[-1], 6)))
+
 st.subheader(t("f.compare.title"))
 st.markdown(t("f.compare.intro", values=fmt.count(ws.x.size, "fmt.values")))
 compared = cache.lesson(formats.compare, ws.key, ws.x, formats.Compare())
