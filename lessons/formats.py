@@ -152,6 +152,66 @@ def demo_rows(_x, name: str) -> list[DemoRow]:
 SR_STEP, SR_STEPS, SR_START, SR_FORMAT = 0.001, 1000, 1.0, "bf16"
 
 
+#: The classes a value can be in, in the grid's colour order.
+CLASSES = formats.CLASSES
+#: The formats small enough to show every code.
+GRID_FORMATS = ("fp8_e4m3", "fp8_e5m2", "fp6_e2m3", "fp6_e3m2", "fp4_e2m1")
+#: Points of the rounding staircase (x -> the value it rounds to).
+STAIR_POINTS = 2001
+
+
+@dataclass(frozen=True, eq=False)
+class CodeGrid:
+    """Every code of a small format in a square grid (row = high bits, column = low
+    bits), with its value and class, and the staircase of what rounds to what."""
+
+    fmt: str
+    values: np.ndarray  # (side, side) float64, NaN for NaN codes
+    kinds: np.ndarray  # (side, side) int: index into formats.CLASSES
+    bits: list[list[str]]
+    stair_x: np.ndarray
+    stair_y: np.ndarray
+
+
+def code_grid(_x, fmt: str) -> CodeGrid:
+    """All 2^b codes of ``fmt`` and the staircase x -> cast(x) over [-max, max].
+
+    >>> g = code_grid(None, "fp4_e2m1")
+    >>> g.values.shape, g.values[0].tolist()
+    ((4, 4), [0.0, 0.5, 1.0, 1.5])
+    """
+    info = format_info(fmt)
+    side = 1 << (info.bits // 2)
+    rows = [formats.compose(code, fmt) for code in range(1 << info.bits)]
+    values = np.array([r.value for r in rows]).reshape(-1, side)
+    kinds = np.array([formats.CLASSES.index(r.kind) for r in rows]).reshape(-1, side)
+    bits = [[r.bits for r in rows[i:i + side]] for i in range(0, len(rows), side)]
+    x = np.linspace(-info.max * STAIR_MARGIN, info.max * STAIR_MARGIN, STAIR_POINTS)
+    return CodeGrid(fmt, values, kinds, bits, x, cast(x, fmt).astype(np.float64))
+
+
+#: Pixels per grid row, plus room for the axis titles.
+GRID_ROW_PX, GRID_MARGIN_PX = 34, 120
+
+
+def grid_height(grid: CodeGrid) -> int:
+    """A chart height that keeps every cell's label readable."""
+    return grid.values.shape[0] * GRID_ROW_PX + GRID_MARGIN_PX
+
+
+def grid_labels(grid: CodeGrid) -> tuple[list[str], list[str]]:
+    """The column labels (low bits) and row labels (high bits) of a code grid."""
+    side = grid.values.shape[1]
+    low = side.bit_length() - 1
+    high = len(grid.bits[0][0]) - low
+    return ([format(c, f"0{low}b") for c in range(side)],
+            [format(r, f"0{high}b") for r in range(grid.values.shape[0])])
+
+
+#: The staircase runs a little past ±max, to show the saturation.
+STAIR_MARGIN = 1.1
+
+
 @dataclass(frozen=True, eq=False)
 class StochasticSums:
     """A running sum in BF16, rounded to nearest and stochastically, and in FP32."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+import quantlib as ql
 from lessons import formats
 from tests.app.conftest import assert_ok, en, open_app, widget
 from ui.i18n import catalogue
@@ -84,3 +87,12 @@ def test_stochastic_rounding_chart_follows_the_seed(page):
     widget(page, "f_seed").set_value(5).run()
     assert_ok(page)
     assert chart(page) != before
+
+
+@pytest.mark.parametrize("fmt", formats.GRID_FORMATS)
+def test_every_small_format_shows_all_its_codes(fmt):
+    at = open_app("formats", {"f_grid": fmt})
+    assert_ok(at)
+    grid = next(el for el in at.main if getattr(el, "key", None) == "f_chart_grid")
+    z = json.loads(grid.proto.spec)["data"][0]["z"]
+    assert len(z) * len(z[0]) == 1 << ql.format_info(fmt).bits

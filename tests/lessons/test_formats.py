@@ -101,3 +101,20 @@ def test_stochastic_sums_tell_the_story(seed):
     assert (s.nearest == formats.SR_START).all()  # round to nearest never moves
     assert s.reference[-1] == pytest.approx(2.0, abs=1e-3)
     assert 1.8 < s.stochastic[-1] < 2.2
+
+
+@pytest.mark.parametrize("fmt", formats.GRID_FORMATS)
+def test_code_grid_has_every_code_once(fmt):
+    g = formats.code_grid(None, fmt)
+    info = ql.format_info(fmt)
+    assert g.values.size == 1 << info.bits
+    bits = [b for row in g.bits for b in row]
+    assert bits == [format(c, f"0{info.bits}b") for c in range(1 << info.bits)]
+    finite = g.values[np.isfinite(g.values)]
+    assert np.unique(finite).size == info.finite_values
+    assert g.kinds.max() < len(formats.CLASSES)
+    # the staircase saturates at ±max and only takes values of the format
+    assert g.stair_y.max() == info.max and g.stair_y.min() == -info.max
+    assert set(np.unique(g.stair_y)) <= set(finite)
+    columns, rows = formats.grid_labels(g)
+    assert len(columns) == g.values.shape[1] and len(rows) == g.values.shape[0]

@@ -8,6 +8,7 @@ from ..i18n import t
 from .bars import bars_with_lines
 from .base import PALETTE, cycle, figure, validate
 from .distributions import error_histogram, level_histogram
+from .grid import category_grid
 from .lines import Marker, Series, line_chart, marked_histogram
 from .relations import error_cloud, staircase
 
@@ -21,6 +22,6 @@ def labels() -> dict[str, str]:
     return {name: t(f"chart.{name}") for name in LABELS}
 
 
-__all__ = ["LABELS", "PALETTE", "Marker", "cycle", "Series", "bars_with_lines", "error_cloud",
-           "error_histogram", "figure", "labels", "level_histogram", "line_chart",
-           "marked_histogram", "staircase", "validate"]
+__all__ = ["LABELS", "PALETTE", "Marker", "Series", "bars_with_lines", "category_grid",
+           "cycle", "error_cloud", "error_histogram", "figure", "labels", "level_histogram",
+           "line_chart", "marked_histogram", "staircase", "validate"]

@@ -19,7 +19,15 @@ TABLE = ControlTable("formats", (
     Control("f_demo", formats.DEMOS[0], "select", "f.demo", options=formats.DEMOS,
             option_label="f.demo"),
     Control("f_seed", 0, "number", "f.sr.seed", help="f.sr.seed_help", bounds=SEED),
+    Control("f_grid", formats.GRID_FORMATS[0], "segmented", "f.grid.format",
+            options=formats.GRID_FORMATS, option_label="f.name"),
 ))
+
+
+def draw_grid() -> str:
+    fmt = urlstate.draw(TABLE["f_grid"])
+    urlstate.publish(TABLE)
+    return fmt
 
 
 def draw_seed() -> int:

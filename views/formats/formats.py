@@ -10,6 +10,8 @@ from views.formats import controls
 
 # Sign, exponent and mantissa, coloured as in the seeds' diagrams.
 FIELD_COLORS = ("red", "green", "blue")
+# zero, subnormal, normal, inf, NaN
+GRID_COLORS = ("#BAB0AC", "#72B7B2", "#4C78A8", "#F58518", "#E45756")
 
 ws = workspace.current()
 layout.header(t("f.title"), t("f.why"))
@@ -68,6 +70,26 @@ layout.table(lambda: ({
     t("f.demo.result"): [fmt.num(r.result, 8) for r in demo_rows],
     t("f.demo.exact"): [fmt.num(r.exact, 8) for r in demo_rows],
 }, {}), depends_on=("demo", demo))
+
+st.subheader(t("f.grid.title"))
+st.markdown(t("f.grid.intro"))
+grid_fmt = controls.draw_grid()
+grid = cache.lesson(formats.code_grid, "grid", None, grid_fmt)
+kind_names = [t(f"f.kind.{k}") for k in formats.CLASSES]
+columns, rows_ = formats.grid_labels(grid)
+layout.chart(lambda: charts.category_grid(
+    grid.kinds, [[fmt.num(v, 3) for v in row] for row in grid.values],
+    [[f"{b} = {fmt.num(v, 8)}" for b, v in zip(brow, vrow, strict=True)]
+     for brow, vrow in zip(grid.bits, grid.values, strict=True)],
+    columns, rows_, kind_names, GRID_COLORS, t("f.grid.low"), t("f.grid.high"),
+    height=formats.grid_height(grid)),
+    key="f_chart_grid", depends_on=("grid", grid_fmt),
+    summary=t("f.grid.summary", name=t(f"f.name.{grid_fmt}"),
+              count=fmt.count(grid.values.size, "fmt.values")))
+layout.chart(lambda: charts.line_chart(
+    [Series(t("f.grid.stair"), grid.stair_x, grid.stair_y, charts.PALETTE[6], shape="hv")],
+    [], t("f.grid.x"), t("f.grid.y")), key="f_chart_stair",
+    depends_on=("stair", grid_fmt), summary=t("f.grid.stair_summary"))
 
 st.subheader(t("f.sr.title"))
 st.markdown(t("f.sr.intro"))
