@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from quantlib import formats
+from quantlib._validate import Interval
 from quantlib.formats import FORMATS, Decomposition, cast, decompose, format_info
 from quantlib.metrics import error_split, mean_square, sqnr_db
 from quantlib.uniform import as_float_array, fake_quantize, qparams_from_range
@@ -50,6 +51,13 @@ class Shown:
     error: float
 
     @property
+    def fields(self) -> tuple[str, ...]:
+        """Which field each bit belongs to, left to right: sign, exponent, mantissa."""
+        d = self.bits
+        return (("sign",) * len(d.sign) + ("exponent",) * len(d.exponent)
+                + ("mantissa",) * len(d.mantissa))
+
+    @property
     def formula(self) -> str:
         """(-1)^s · 1.m · 2^(e - bias) with this value's numbers (0.m for subnormals)."""
         d = self.bits
@@ -59,6 +67,12 @@ class Shown:
         fraction = lead + (int(d.mantissa, 2) / (1 << len(d.mantissa)) if d.mantissa else 0)
         sign = f"(−1)^{d.sign} · " if d.sign else ""
         return f"{sign}{fraction:g} · 2^{d.unbiased_exponent} = {d.value:.8g}"
+
+
+def compose_shown(code: int, fmt: str) -> Shown:
+    """The value a code of ``fmt`` stands for, shown like :func:`inspect`'s rows."""
+    d = formats.compose(int(code), fmt)
+    return Shown(fmt, d, d.value, 0.0)
 
 
 def inspect(value: float, overflow: str) -> list[Shown]:
@@ -154,6 +168,44 @@ SR_STEP, SR_STEPS, SR_START, SR_FORMAT = 0.001, 1000, 1.0, "bf16"
 
 #: The classes a value can be in, in the grid's colour order.
 CLASSES = formats.CLASSES
+#: Any code of any format (FP32 is the widest, 32 bits).
+CODE = Interval(int, 0, (1 << 32) - 1)
+
+
+def code_bounds(fmt: str) -> Interval:
+    """The codes of ``fmt``: 0 to 2^bits - 1."""
+    return Interval(int, 0, (1 << format_info(fmt).bits) - 1)
+
+
+def default_code(fmt: str) -> int:
+    """The code of 1.0 in ``fmt``: a friendly start for toggling bits."""
+    return decompose(1.0, fmt).code
+
+
+def same_value_code(code: int, old_fmt: str, new_fmt: str) -> int:
+    """The code of ``new_fmt`` for the value that ``code`` stands for in ``old_fmt``, as
+    the new format itself rounds and overflows (inf stays inf where it can; NaN where
+    the new format has none becomes its code of 1.0).
+
+    >>> same_value_code(0b0011110000000000, "fp16", "bf16") == default_code("bf16")
+    True
+    """
+    old = formats.compose(int(code) % (1 << format_info(old_fmt).bits), old_fmt).value
+    if np.isnan(old) and not format_info(new_fmt).has_nan:
+        return default_code(new_fmt)
+    return decompose(old, new_fmt, overflow="ieee").code
+
+
+def flipped(code: int, fmt: str, position: int) -> int:
+    """``code`` with bit ``position`` toggled, counting from the leftmost (the sign).
+
+    >>> format(flipped(0b0011110000000000, "fp16", 0), "016b")
+    '1011110000000000'
+    """
+    bits = format_info(fmt).bits
+    return int(code) ^ (1 << (bits - 1 - position))
+
+
 #: The formats small enough to show every code.
 GRID_FORMATS = ("fp8_e4m3", "fp8_e5m2", "fp6_e2m3", "fp6_e3m2", "fp4_e2m1")
 #: Points of the rounding staircase (x -> the value it rounds to).

@@ -96,3 +96,22 @@ def test_every_small_format_shows_all_its_codes(fmt):
     grid = next(el for el in at.main if getattr(el, "key", None) == "f_chart_grid")
     z = json.loads(grid.proto.spec)["data"][0]["text"]  # one label a cell
     assert len(z) * len(z[0]) == 1 << ql.format_info(fmt).bits
+
+
+def test_bit_buttons_flip_bits_and_the_code_is_in_the_link(page):
+    buttons = [b for b in page.button if (b.key or "").startswith("f_bit_fp16_")]
+    assert len(buttons) == 16
+    buttons[0].click().run()  # the sign bit of 1.0
+    assert_ok(page)
+    assert page.session_state["f_code"] == 0b1011110000000000
+    assert page.query_params["f_code"] in (str(0b1011110000000000), [str(0b1011110000000000)])
+    widget(page, "f_bits_fmt").set_value("bf16").run()
+    assert_ok(page)
+    assert page.session_state["f_code"] == ql.decompose(-1.0, "bf16").code
+
+
+def test_a_code_too_wide_for_its_format_is_clamped_with_a_notice():
+    at = open_app("formats", {"f_bits_fmt": "fp4_e2m1", "f_code": "99999"})
+    assert_ok(at)
+    assert at.session_state["f_code"] == 15
+    assert any("f\\_code" in i.value for i in at.info)

@@ -118,3 +118,19 @@ def test_code_grid_has_every_code_once(fmt):
     assert set(np.unique(g.stair_y)) <= set(finite)
     columns, rows = formats.grid_labels(g)
     assert len(columns) == g.values.shape[1] and len(rows) == g.values.shape[0]
+
+
+def test_flipping_bits_and_changing_format():
+    one = formats.default_code("fp16")
+    assert formats.compose_shown(one, "fp16").value == 1.0
+    assert formats.compose_shown(formats.flipped(one, "fp16", 0), "fp16").value == -1.0
+    inf = formats.flipped(one, "fp16", 1)  # the top exponent bit: all ones, an infinity
+    assert formats.compose_shown(inf, "fp16").bits.kind == "inf"
+    assert formats.compose_shown(formats.same_value_code(inf, "fp16", "fp32"),
+                                 "fp32").bits.kind == "inf"
+    assert formats.same_value_code(inf, "fp16", "fp4_e2m1") == 0b0111  # clamps to 6
+    nan = formats.decompose(float("nan"), "fp16").code
+    assert formats.same_value_code(nan, "fp16", "fp4_e2m1") == formats.default_code("fp4_e2m1")
+    shown = formats.compose_shown(formats.default_code("fp8_e4m3"), "fp8_e4m3")
+    assert shown.fields == ("sign",) + ("exponent",) * 4 + ("mantissa",) * 3
+    assert formats.code_bounds("fp4_e2m1").high == 15

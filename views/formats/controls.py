@@ -19,9 +19,47 @@ TABLE = ControlTable("formats", (
     Control("f_demo", formats.DEMOS[0], "select", "f.demo", options=formats.DEMOS,
             option_label="f.demo"),
     Control("f_seed", 0, "number", "f.sr.seed", help="f.sr.seed_help", bounds=SEED),
+    Control("f_bits_fmt", "fp16", "select", "f.bits.format", options=formats.SHOWN,
+            option_label="f.name"),
+    # The code whose bits are shown; the widest format (FP32) bounds it, the chosen
+    # format narrows it when drawn.
+    Control("f_code", formats.default_code("fp16"), "number", "f.bits.code",
+            help="f.bits.code_help", bounds=formats.CODE),
     Control("f_grid", formats.GRID_FORMATS[0], "segmented", "f.grid.format",
             options=formats.GRID_FORMATS, option_label="f.name"),
 ))
+
+
+def check_code() -> None:
+    """A linked code too wide for the linked format moves to the nearest code, with a
+    notice (before the page shows its link notices)."""
+    fmt = urlstate.value(TABLE["f_bits_fmt"])
+    code = urlstate.value(TABLE["f_code"])
+    bounds = formats.code_bounds(fmt) if fmt in formats.SHOWN else None
+    if bounds is not None and not bounds.contains(code):
+        urlstate.override(TABLE["f_code"], bounds.nearest(code))
+
+
+def _converted(old_fmt: str) -> None:
+    """Format changed: show the same value's bits in the new format."""
+    new_fmt = urlstate.value(TABLE["f_bits_fmt"])
+    code = urlstate.value(TABLE["f_code"])
+    urlstate.set_value(TABLE["f_code"], formats.same_value_code(code, old_fmt, new_fmt))
+
+
+def draw_code() -> tuple[str, int]:
+    """The bit editor's format and code (the code clamped to that format's width)."""
+    old = urlstate.value(TABLE["f_bits_fmt"])
+    fmt = urlstate.draw(TABLE["f_bits_fmt"], on_change=lambda: _converted(old))
+    code = urlstate.draw(TABLE["f_code"], bounds=formats.code_bounds(fmt))
+    urlstate.publish(TABLE)
+    return fmt, code
+
+
+def flip_bit(fmt: str, position: int) -> None:
+    """Callback of a bit button: toggle bit ``position`` (0 = the leftmost) of the code."""
+    code = urlstate.value(TABLE["f_code"])
+    urlstate.set_value(TABLE["f_code"], formats.flipped(code, fmt, position))
 
 
 def draw_grid() -> str:

@@ -9,12 +9,13 @@ from ui.i18n import t
 from views.formats import controls
 
 # Sign, exponent and mantissa, coloured as in the seeds' diagrams.
-FIELD_COLORS = ("red", "green", "blue")
+FIELD_COLORS = {"sign": "red", "exponent": "green", "mantissa": "blue"}
 # zero, subnormal, normal, inf, NaN
 GRID_COLORS = ("#BAB0AC", "#72B7B2", "#4C78A8", "#F58518", "#E45756")
 
 ws = workspace.current()
 layout.header(t("f.title"), t("f.why"))
+controls.check_code()
 layout.link_notices()
 
 st.subheader(t("f.table.title"))
@@ -43,14 +44,28 @@ st.caption(t("f.inspect.legend"))
 for row in rows:
     d = row.bits
     fields = "—" if d is None else " ".join(
-        f":{color}[{bits}]" for color, bits in zip(FIELD_COLORS, (d.sign, d.exponent, d.mantissa),
-                                                   strict=True) if bits)
+        f":{FIELD_COLORS[field]}[{bits}]" for field, bits in (
+            ("sign", d.sign), ("exponent", d.exponent), ("mantissa", d.mantissa)) if bits)
     st.markdown(t("f.inspect.row", name=t(f"f.name.{row.fmt}"), fields=fields,
                   kind=t(f"f.kind.{d.kind}") if d else t("f.kind.none"),
                   stored=fmt.num(row.value, 8), error=fmt.num(row.error, 3),
                   formula=row.formula))
 if overflow == "saturate":
     st.caption(t("f.overflow_note"))
+
+st.subheader(t("f.bits.title"))
+st.markdown(t("f.bits.intro"))
+bits_fmt, code = controls.draw_code()
+shown = formats.compose_shown(code, bits_fmt)
+columns = st.columns(len(shown.fields))
+for position, (column, bit, field) in enumerate(zip(columns, shown.bits.bits, shown.fields,
+                                                    strict=True)):
+    column.button(f":{FIELD_COLORS[field]}[{bit}]", key=f"f_bit_{bits_fmt}_{position}",
+                  on_click=controls.flip_bit, args=(bits_fmt, position), width="stretch",
+                  help=t("f.bits.flip", position=position))
+d = shown.bits
+st.markdown(t("f.bits.row", kind=t(f"f.kind.{d.kind}"), value=fmt.num(d.value, 10),
+              formula=shown.formula, below=fmt.num(d.below, 8), above=fmt.num(d.above, 8)))
 
 st.subheader(t("f.spacing.title"))
 st.markdown(t("f.spacing.intro"))
