@@ -18,6 +18,8 @@ from quantlib.formats import FORMATS, Decomposition, cast, decompose, format_inf
 from quantlib.metrics import error_split, mean_square, sqnr_db
 from quantlib.uniform import as_float_array, fake_quantize, qparams_from_range
 
+#: Bit buttons per row in the bit editor.
+BITS_PER_ROW = 16
 #: The formats a value is shown in (e8m0 is a scale format: it has its own row).
 SHOWN = tuple(FORMATS)
 DEMOS = ("fp16_overflow", "underflow", "point_three", "small_sums")
@@ -56,6 +58,12 @@ class Shown:
         d = self.bits
         return (("sign",) * len(d.sign) + ("exponent",) * len(d.exponent)
                 + ("mantissa",) * len(d.mantissa))
+
+    def bit_rows(self, width: int = BITS_PER_ROW) -> list[list[tuple[int, str, str]]]:
+        """``(position, bit, field)`` of every bit, in rows of at most ``width`` (a row of
+        32 buttons is too narrow to read)."""
+        cells = list(zip(range(len(self.fields)), self.bits.bits, self.fields, strict=True))
+        return [cells[i:i + width] for i in range(0, len(cells), width)]
 
     @property
     def formula(self) -> str:

@@ -57,12 +57,12 @@ st.subheader(t("f.bits.title"))
 st.markdown(t("f.bits.intro"))
 bits_fmt, code = controls.draw_code()
 shown = formats.compose_shown(code, bits_fmt)
-columns = st.columns(len(shown.fields))
-for position, (column, bit, field) in enumerate(zip(columns, shown.bits.bits, shown.fields,
-                                                    strict=True)):
-    column.button(f":{FIELD_COLORS[field]}[{bit}]", key=f"f_bit_{bits_fmt}_{position}",
-                  on_click=controls.flip_bit, args=(bits_fmt, position), width="stretch",
-                  help=t("f.bits.flip", position=position))
+for row in shown.bit_rows():
+    for column, (position, bit, field) in zip(st.columns(formats.BITS_PER_ROW), row,
+                                              strict=False):
+        column.button(f":{FIELD_COLORS[field]}[{bit}]", key=f"f_bit_{bits_fmt}_{position}",
+                      on_click=controls.flip_bit, args=(bits_fmt, position), width="stretch",
+                      help=t("f.bits.flip", position=position))
 d = shown.bits
 st.markdown(t("f.bits.row", kind=t(f"f.kind.{d.kind}"), value=fmt.num(d.value, 10),
               formula=shown.formula, below=fmt.num(d.below, 8), above=fmt.num(d.above, 8)))
