@@ -18,6 +18,8 @@ from quantlib.formats import FORMATS, Decomposition, cast, decompose, format_inf
 from quantlib.metrics import error_split, mean_square, sqnr_db
 from quantlib.uniform import as_float_array, fake_quantize, qparams_from_range
 
+#: The bit editor's formats, narrowest first.
+BY_WIDTH = tuple(sorted(FORMATS, key=lambda f: format_info(f).bits))
 #: Bit buttons per row in the bit editor.
 BITS_PER_ROW = 16
 #: The formats a value is shown in (e8m0 is a scale format: it has its own row).

@@ -19,7 +19,7 @@ TABLE = ControlTable("formats", (
     Control("f_demo", formats.DEMOS[0], "select", "f.demo", options=formats.DEMOS,
             option_label="f.demo"),
     Control("f_seed", 0, "number", "f.sr.seed", help="f.sr.seed_help", bounds=SEED),
-    Control("f_bits_fmt", "fp16", "select", "f.bits.format", options=formats.SHOWN,
+    Control("f_bits_fmt", "fp16", "select", "f.bits.format", options=formats.BY_WIDTH,
             option_label="f.name"),
     # The code whose bits are shown; the widest format (FP32) bounds it, the chosen
     # format narrows it when drawn.
