@@ -279,6 +279,14 @@ def draw(control: Control, *, where=None, options: Sequence | None = None,
     return current
 
 
+def draw_one(table: ControlTable, key: str, **kwargs):
+    """Draw one control of ``table`` and keep the URL in step: for a control drawn on its
+    own, inside a fragment (a log toggle, say), whose rerun publishes nothing else."""
+    current = draw(table[key], **kwargs)
+    publish(table)
+    return current
+
+
 def expander(control: Control, *, icon: str | None = None):
     """An expander whose open state is a control (so a link can open it); returns the
     container and whether it is open. Its content need not be drawn while it is closed."""

@@ -94,9 +94,7 @@ def draw() -> tuple[tuple[str, ...], calibration.Settings]:
 
 def log_toggle() -> bool:
     """The histogram's log-count toggle (drawn inside the histogram's fragment)."""
-    log_y = urlstate.draw(TABLE["c_log"])
-    urlstate.publish(TABLE)
-    return log_y
+    return urlstate.draw_one(TABLE, "c_log")
 
 
 def draw_batches(settings: calibration.Settings, size: int) -> tuple[calibration.BatchSettings,

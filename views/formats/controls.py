@@ -63,15 +63,11 @@ def flip_bit(fmt: str, position: int) -> None:
 
 
 def draw_grid() -> str:
-    fmt = urlstate.draw(TABLE["f_grid"])
-    urlstate.publish(TABLE)
-    return fmt
+    return urlstate.draw_one(TABLE, "f_grid")
 
 
 def draw_seed() -> int:
-    seed = urlstate.draw(TABLE["f_seed"])
-    urlstate.publish(TABLE)
-    return seed
+    return urlstate.draw_one(TABLE, "f_seed")
 
 
 def draw_value() -> tuple[float, str]:
@@ -83,6 +79,4 @@ def draw_value() -> tuple[float, str]:
 
 
 def draw_demo() -> str:
-    demo = urlstate.draw(TABLE["f_demo"])
-    urlstate.publish(TABLE)
-    return demo
+    return urlstate.draw_one(TABLE, "f_demo")

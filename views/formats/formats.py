@@ -20,18 +20,18 @@ layout.link_notices()
 
 st.subheader(t("f.table.title"))
 st.markdown(t("f.table.intro"))
+infos = formats.format_table()
 layout.table(lambda: ({
-    t("f.col.format"): [t(f"f.name.{i.name}") for i in formats.format_table()],
-    t("f.col.bits"): [f"{i.sign_bits} · {i.exponent_bits} · {i.mantissa_bits}"
-                      for i in formats.format_table()],
-    t("f.col.bias"): [i.bias for i in formats.format_table()],
-    t("f.col.max"): [i.max for i in formats.format_table()],
-    t("f.col.normal"): [i.smallest_normal for i in formats.format_table()],
-    t("f.col.subnormal"): [i.smallest_subnormal for i in formats.format_table()],
-    t("f.col.eps"): [i.eps for i in formats.format_table()],
-    t("f.col.count"): [i.finite_values for i in formats.format_table()],
+    t("f.col.format"): [t(f"f.name.{i.name}") for i in infos],
+    t("f.col.bits"): [f"{i.sign_bits} · {i.exponent_bits} · {i.mantissa_bits}" for i in infos],
+    t("f.col.bias"): [i.bias for i in infos],
+    t("f.col.max"): [i.max for i in infos],
+    t("f.col.normal"): [i.smallest_normal for i in infos],
+    t("f.col.subnormal"): [i.smallest_subnormal for i in infos],
+    t("f.col.eps"): [i.eps for i in infos],
+    t("f.col.count"): [i.finite_values for i in infos],
     t("f.col.specials"): [t(f"f.specials.{int(i.has_inf)}{int(i.has_nan)}{int(i.has_zero)}")
-                          for i in formats.format_table()],
+                          for i in infos],
 }, {t(f"f.col.{c}"): st.column_config.NumberColumn(format="%.6g")
     for c in ("max", "normal", "subnormal", "eps")}), depends_on="format_table")
 st.info(t("f.seed002_fp16"), icon=":material/fact_check:")

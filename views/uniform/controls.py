@@ -97,16 +97,12 @@ def reset() -> None:
 
 def log_toggle() -> bool:
     """The histogram's log-count toggle (drawn inside the histogram's fragment)."""
-    log_y = urlstate.draw(TABLE["u_log"])
-    urlstate.publish(TABLE)
-    return log_y
+    return urlstate.draw_one(TABLE, "u_log")
 
 
 def table_rows() -> int:
     """How many rows of the step-by-step table to show (inside the table's fragment)."""
-    rows = urlstate.draw(TABLE["u_rows"])
-    urlstate.publish(TABLE)
-    return rows
+    return urlstate.draw_one(TABLE, "u_rows")
 
 
 def _layout(shape: tuple[int, ...], granularity: str) -> tuple[Layout, int]:
