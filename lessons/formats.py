@@ -8,6 +8,7 @@ format bit by bit, the classic float demos, and the workspace tensor cast to eac
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from quantlib import formats
 from quantlib._validate import Interval
 from quantlib.formats import FORMATS, Decomposition, cast, decompose, format_info
-from quantlib.metrics import error_split, mean_square, sqnr_db
+from quantlib.metrics import mean_square, sqnr_db
 from quantlib.uniform import as_float_array, fake_quantize, qparams_from_range
 
 #: The bit editor's formats, narrowest first.
@@ -218,25 +219,21 @@ def flipped(code: int, fmt: str, position: int) -> int:
 
 #: The formats small enough to show every code.
 GRID_FORMATS = ("fp8_e4m3", "fp8_e5m2", "fp6_e2m3", "fp6_e3m2", "fp4_e2m1")
-#: Points of the rounding staircase (x -> the value it rounds to).
-STAIR_POINTS = 2001
 
 
 @dataclass(frozen=True, eq=False)
 class CodeGrid:
     """Every code of a small format in a square grid (row = high bits, column = low
-    bits), with its value and class, and the staircase of what rounds to what."""
+    bits), with its value and class."""
 
     fmt: str
     values: np.ndarray  # (side, side) float64, NaN for NaN codes
     kinds: np.ndarray  # (side, side) int: index into formats.CLASSES
     bits: list[list[str]]
-    stair_x: np.ndarray
-    stair_y: np.ndarray
 
 
 def code_grid(_x, fmt: str) -> CodeGrid:
-    """All 2^b codes of ``fmt`` and the staircase x -> cast(x) over [-max, max].
+    """All 2^b codes of ``fmt``.
 
     >>> g = code_grid(None, "fp4_e2m1")
     >>> g.values.shape, g.values[0].tolist()
@@ -248,8 +245,125 @@ def code_grid(_x, fmt: str) -> CodeGrid:
     values = np.array([r.value for r in rows]).reshape(-1, side)
     kinds = np.array([formats.CLASSES.index(r.kind) for r in rows]).reshape(-1, side)
     bits = [[r.bits for r in rows[i:i + side]] for i in range(0, len(rows), side)]
-    x = np.linspace(-info.max * STAIR_MARGIN, info.max * STAIR_MARGIN, STAIR_POINTS)
-    return CodeGrid(fmt, values, kinds, bits, x, cast(x, fmt).astype(np.float64))
+    return CodeGrid(fmt, values, kinds, bits)
+
+
+@dataclass(frozen=True, eq=False)
+class NumberLine:
+    """Which reals round to each non-negative value of a format (negatives mirror it).
+
+    Value ``values[i]`` takes every x from ``lows[i]`` to ``highs[i]``; an end is in the
+    interval when ``low_closed[i]`` / ``high_closed[i]`` (a tie at a midpoint goes to the
+    value with the even code). Beyond ``overflow_at`` the cast gives ``overflow_to``
+    (inf, NaN, or the max itself when saturating: then ``overflow_at`` is inf).
+    """
+
+    fmt: str
+    values: np.ndarray
+    lows: np.ndarray
+    highs: np.ndarray
+    low_closed: np.ndarray
+    high_closed: np.ndarray
+    labelled: np.ndarray  # bool: every value of a tiny format; else some powers of two
+    view: tuple[float, float]  # the x range to show, log10 units
+    overflow_at: float
+    overflow_closed: bool
+    overflow_to: float
+
+
+def number_line(fmt: str, overflow: str) -> NumberLine:
+    """The rounding intervals of ``fmt``'s non-negative values, as its cast decides them.
+
+    >>> line = number_line("fp4_e2m1", "saturate")
+    >>> line.values.tolist()
+    [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
+    >>> line.highs[:3].tolist(), line.high_closed[:3].tolist()
+    ([0.25, 0.75, 1.25], [True, False, True])
+    >>> e4m3 = number_line("fp8_e4m3", "ieee")
+    >>> e4m3.overflow_at, e4m3.overflow_closed, e4m3.overflow_to
+    (464.0, False, nan)
+    """
+    info = format_info(fmt)
+    codes = np.arange(1 << (info.bits - info.sign_bits))  # the sign bit clear
+    with np.errstate(invalid="ignore"):
+        every = codes.astype(_UINT_OF[info.bits]).view(FORMATS[fmt]).astype(np.float64)
+    values = np.unique(every[np.isfinite(every)])
+    mids = (values[:-1] + values[1:]) / 2
+    # A midpoint belongs to the value its cast gives: ties go to the even code.
+    down = cast(mids, fmt, overflow=overflow).astype(np.float64) == values[:-1]
+    gap = values[-1] - values[-2]  # the last binade's spacing
+    top = values[-1] + gap / 2  # where the next (missing) value would start to win
+    beyond = float(cast([top], fmt, overflow=overflow)[0])
+    past = float(cast([top * 2], fmt, overflow=overflow)[0])
+    if past == values[-1]:  # saturates (or the format clamps): the last value never ends
+        overflow_at, closed, to = math.inf, False, float(values[-1])
+    else:
+        overflow_at, closed, to = float(top), bool(beyond != values[-1]), past
+    lows = np.concatenate([[0.0], mids])
+    highs = np.concatenate([mids, [overflow_at]])
+    low_closed = np.concatenate([[True], ~down])
+    high_closed = np.concatenate([down, [not closed and math.isfinite(overflow_at)]])
+    return NumberLine(fmt, values, lows, highs, low_closed, high_closed, _labelled(values),
+                      (math.log10(values[1]) - LINE_PAD, math.log10(values[-1]) + LINE_PAD),
+                      overflow_at, closed, to)
+
+
+#: Number line: every value is labelled up to this many, else about this many powers of
+#: two; the view runs this far (log10 units) past the smallest and largest values.
+LINE_LABELS = 12
+LINE_PAD = 0.5
+
+
+def _labelled(values: np.ndarray) -> np.ndarray:
+    if values.size <= LINE_LABELS:
+        return np.ones(values.size, bool)
+    mantissa, _ = np.frexp(values)
+    powers = np.flatnonzero(mantissa == 0.5)  # binade starts
+    keep = powers[::-(-powers.size // LINE_LABELS)]
+    out = np.zeros(values.size, bool)
+    out[keep] = True
+    out[0] = True  # zero, at the line's left end
+    return out
+
+
+def number_line_of(_x, settings: tuple[str, str]) -> NumberLine:
+    """:func:`number_line` of (format, overflow mode), in the shape of a page lesson."""
+    return number_line(*settings)
+
+
+def overflow_kind(line: NumberLine) -> str:
+    """What lies beyond the number line's last interval: "inf", "nan" or "max" (the
+    largest value again: saturation, or a format with neither inf nor NaN)."""
+    if math.isnan(line.overflow_to):
+        return "nan"
+    return "inf" if math.isinf(line.overflow_to) else "max"
+
+
+def overflow_interval(line: NumberLine) -> str:
+    """The reals that overflow, as an interval (empty when nothing does)."""
+    if math.isinf(line.overflow_at):
+        return ""
+    return interval_text(line.overflow_at, math.inf, line.overflow_closed, False)
+
+
+_UINT_OF = {4: np.uint8, 6: np.uint8, 8: np.uint8, 16: np.uint16, 32: np.uint32}
+
+
+def interval_text(low: float, high: float, low_closed: bool, high_closed: bool,
+                  digits: int = 6) -> str:
+    """An interval in the usual notation, [a, b) and so on.
+
+    >>> interval_text(0.75, 1.25, True, True)
+    '[0.75, 1.25]'
+    """
+    def num(v: float) -> str:
+        return "∞" if math.isinf(v) else f"{v:.{digits}g}"
+    return f"{'[' if low_closed else '('}{num(low)}, {num(high)}{']' if high_closed else ')'}"
+
+
+def grid_mark(grid: CodeGrid, fmt: str, code: int) -> int | None:
+    """The grid cell of the bit editor's code, when the editor shows the grid's format."""
+    return code if fmt == grid.fmt else None
 
 
 #: Pixels per grid row, plus room for the axis titles.
@@ -268,10 +382,6 @@ def grid_labels(grid: CodeGrid) -> tuple[list[str], list[str]]:
     high = len(grid.bits[0][0]) - low
     return ([format(c, f"0{low}b") for c in range(side)],
             [format(r, f"0{high}b") for r in range(grid.values.shape[0])])
-
-
-#: The staircase runs a little past ±max, to show the saturation.
-STAIR_MARGIN = 1.1
 
 
 @dataclass(frozen=True, eq=False)
@@ -315,6 +425,7 @@ class CastRow:
     sqnr_db: float
     overflowed: float  # fraction of values beyond the format's max
     flushed: float  # fraction of non-zero values that became 0
+    exact: float  # fraction of values stored without error
     bytes: float
 
 
@@ -323,29 +434,105 @@ class Compare:
     """The comparison has no settings of its own (a cache key)."""
 
 
-def compare(x, settings: Compare = Compare()) -> list[CastRow]:
-    """The workspace tensor cast to every format, and INT8 (per-tensor symmetric,
-    min-max), side by side."""
-    x = as_float_array(x)
-    power = mean_square(x)
-    rows = []
-    nonzero = x != 0
-    for fmt in FORMATS:
-        if fmt == "e8m0":
-            continue  # a scale format: no sign, no zero
-        info = format_info(fmt)
-        y = cast(x, fmt)
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Every format's row, and the histogram of |error| per format: ``shares[fmt][k]`` is
+    the fraction of values whose |error| falls in [edges[k], edges[k + 1]) (exact values,
+    error 0, are the row's ``exact``, not in the histogram)."""
+
+    rows: list[CastRow]
+    edges: np.ndarray
+    shares: dict[str, np.ndarray]
+
+
+# The tensor is compared in blocks: a block's float64 errors stay in cache, and a 16M
+# tensor never needs several 128 MB temporaries at once.
+COMPARE_BLOCK = 1 << 16
+# |error| histogram: one bin per octave (a binade, [2^k, 2^(k+1))), read straight from
+# the float32 exponent bits (bits >> 23), so binning costs a shift and a bincount. (Two
+# bins per octave would have unequal widths on the log axis, a sawtooth.)
+_ERROR_SHIFT = 23
+_ERROR_BINS = 1 << (31 - _ERROR_SHIFT)
+
+
+class _Tally:
+    """Running sums of one format's errors over the blocks."""
+
+    def __init__(self) -> None:
+        self.sq = 0.0
+        self.max = 0.0
+        self.over = self.flushed = self.exact = 0
+        self.counts = np.zeros(_ERROR_BINS, np.int64)
+
+    def add(self, x: np.ndarray, y: np.ndarray, top: float) -> None:
         err = y.astype(np.float64) - x
-        mse = float(np.mean(err * err))
-        rows.append(CastRow(fmt, mse, float(np.abs(err).max()), sqnr_db(power, mse),
-                            float(np.mean(np.abs(x) > info.max)),
-                            float(np.mean((y == 0) & nonzero)), x.size * info.bits / 8))
+        self.sq += float(np.dot(err, err))
+        magnitude = np.abs(err)
+        self.max = max(self.max, float(magnitude.max()))
+        self.over += int(np.count_nonzero(np.abs(x) > top))
+        self.flushed += int(np.count_nonzero((y == 0) & (x != 0)))
+        zero = int(np.count_nonzero(magnitude == 0))
+        self.exact += zero
+        binned = magnitude.astype(np.float32).view(np.uint32) >> _ERROR_SHIFT
+        self.counts += np.bincount(binned, minlength=_ERROR_BINS)
+        self.counts[0] -= zero  # exact values have no bin of their own
+
+    def row(self, fmt: str, n: int, power: float, nbytes: float) -> CastRow:
+        mse = self.sq / n
+        return CastRow(fmt, mse, self.max, sqnr_db(power, mse), self.over / n,
+                       self.flushed / n, self.exact / n, nbytes)
+
+
+@dataclass(frozen=True, eq=False)
+class ErrorCurve:
+    """One format's |error| histogram as a line: percent of values per bin (NaN where a
+    bin is empty, a gap in the line)."""
+
+    fmt: str
+    centres: np.ndarray
+    percent: np.ndarray
+
+
+def error_curves(c: Comparison) -> list[ErrorCurve]:
+    """The histogram lines of the formats that have any error (FP32 stores a float32
+    tensor exactly: it has none)."""
+    centres = np.sqrt(c.edges[:-1] * np.minimum(c.edges[1:], c.edges[:-1] * 2))  # geometric
+    curves = []
+    for fmt, shares in c.shares.items():
+        if shares.any():
+            curves.append(ErrorCurve(fmt, centres, np.where(shares > 0, 100 * shares, np.nan)))
+    return curves
+
+
+def compare(x, settings: Compare = Compare()) -> Comparison:
+    """The workspace tensor cast to every format, and INT8 (per-tensor symmetric,
+    min-max), side by side, with the histogram of each one's |error|.
+
+    >>> c = compare(np.array([1.0, 0.1, 1e6], np.float32))
+    >>> r = {row.fmt: row for row in c.rows}
+    >>> r["fp32"].exact, r["fp16"].overflowed, r["fp4_e2m1"].max_error
+    (1.0, 0.3333333333333333, 999994.0)
+    """
+    x = as_float_array(x).reshape(-1)
+    n = x.size
+    shown = [f for f in FORMATS if f != "e8m0"]  # e8m0 is a scale format: no sign, no zero
+    tops = {f: format_info(f).max for f in shown}
     amax = float(np.abs(x).max())
     qp = qparams_from_range(-amax, amax, bits=INT8_BITS, symmetric=True)
-    x_hat = fake_quantize(x, qp)
-    split = error_split(x, x_hat, qp)
-    err = np.abs(x_hat.astype(np.float64) - x)
-    rows.append(CastRow("int8", split["mse"], float(err.max()), sqnr_db(power, split["mse"]),
-                        0.0, float(np.mean((x_hat == 0) & nonzero)),
-                        x.size * INT8_BITS / 8 + 4))
-    return rows
+    tallies = {f: _Tally() for f in (*shown, "int8")}
+    for start in range(0, n, COMPARE_BLOCK):
+        block = x[start:start + COMPARE_BLOCK]
+        for fmt in shown:
+            tallies[fmt].add(block, cast(block, fmt), tops[fmt])
+        tallies["int8"].add(block, fake_quantize(block, qp), math.inf)
+    power = mean_square(x)
+    rows = [tallies[f].row(f, n, power, n * format_info(f).bits / 8) for f in shown]
+    rows.append(tallies["int8"].row("int8", n, power, n * INT8_BITS / 8 + 4))
+    edges = (np.arange(_ERROR_BINS + 1, dtype=np.uint64) << _ERROR_SHIFT)
+    edges = edges.astype(np.uint32).view(np.float32).astype(np.float64)
+    edges[-1] = math.inf  # the last edge's bits overflow 32 bits
+    counts = np.array([tallies[f].counts for f in tallies])
+    used = np.flatnonzero(counts.sum(axis=0))
+    lo, hi = (used[0], used[-1] + 1) if used.size else (0, 1)
+    return Comparison(rows, edges[lo:hi + 1],
+                      {f: tallies[f].counts[lo:hi] / n for f in tallies})

@@ -60,6 +60,7 @@ def dynamic_keys() -> set[str]:
         "c.preset.note": calibration_controls.TABLE["c_preset"].options[1:],
         "f.name": (*ql.FORMATS, "int8"), "f.kind": (*qformats.CLASSES, "none"),
         "f.specials": ("111", "011", "001", "010"), "f.demo.text": lesson_formats.DEMOS,
+        "f.line.summary": ("max", "inf", "nan"),
         "f.col": ("max", "normal", "subnormal", "eps", "mse", "max_error", "sqnr"),
     }
     keys = {f"{prefix}.{name}" for prefix, names in fam.items() for name in names}

@@ -93,6 +93,33 @@ def _drawn_chart(depends_on: str, key: str, summary: str, _build) -> None:
     st.plotly_chart(charts.figure(_build()), alt=summary, key=key)
 
 
+def pick_chart(build: Callable[[], dict], *, key: str, summary: str, depends_on: Hashable,
+               on_pick: Callable[[int], None]) -> None:
+    """A chart whose points a click picks: ``on_pick(point_index)`` runs (as a callback,
+    before the rerun) with the clicked point's index in its trace.
+
+    A clickable chart is a widget, which a replayed chart cannot be; its figure (the
+    costly part to build) is cached instead, shared by every session.
+    """
+    figure = _pick_figure(repr((depends_on, current_language())), build)
+    st.plotly_chart(figure, key=key, alt=summary, on_select=lambda: _picked(key, on_pick),
+                    selection_mode="points")
+    st.caption(summary)
+
+
+@st.cache_resource(max_entries=_DRAWN_CHARTS, ttl=_TTL_SECONDS, show_spinner=False)
+def _pick_figure(depends_on: str, _build):
+    return charts.figure(_build())
+
+
+def _picked(key: str, on_pick: Callable[[int], None]) -> None:
+    state = st.session_state.get(key) or {}
+    points = (state.get("selection") or {}).get("points") or []
+    picked = [p["point_index"] for p in points if isinstance(p.get("point_index"), int)]
+    if picked:  # a click that clears the selection picks nothing
+        on_pick(picked[0])
+
+
 def table(build: Callable[[], tuple[dict, dict]], *, depends_on: Hashable) -> None:
     """A dataframe from ``build() -> (columns, column_config)``, replayed like a chart."""
     _drawn_table(repr((depends_on, current_language())), build)

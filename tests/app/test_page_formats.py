@@ -115,3 +115,56 @@ def test_a_code_too_wide_for_its_format_is_clamped_with_a_notice():
     assert_ok(at)
     assert at.session_state["f_code"] == 15
     assert any("f\\_code" in i.value for i in at.info)
+
+
+def _chart(at, key: str) -> dict:
+    return json.loads(next(el for el in at.main if getattr(el, "key", None) == key).proto.spec)
+
+
+def test_the_editor_code_is_outlined_in_its_format_grid():
+    at = open_app("formats", {"f_bits_fmt": "fp8_e4m3", "f_code": "72", "f_grid": "fp8_e4m3"})
+    assert_ok(at)
+    outline = _chart(at, "f_chart_grid")["layout"]["shapes"]
+    assert len(outline) == 1 and (outline[0]["x0"], outline[0]["y0"]) == (8 - 0.5, 4 - 0.5)
+    assert "**01001000** = 4" in markdown_text(at)
+    # another format in the editor: nothing outlined, no line
+    other = open_app("formats", {"f_bits_fmt": "fp16", "f_grid": "fp8_e4m3"})
+    assert not _chart(other, "f_chart_grid")["layout"].get("shapes")
+    assert "**" + "0" * 8 not in markdown_text(other)
+
+
+def test_a_click_on_the_grid_picks_the_point_it_lands_on(monkeypatch):
+    """The click callback reads Streamlit's selection state: the first point picked."""
+    from ui import layout
+    picked = []
+    state = {"grid": {"selection": {"points": [{"point_index": 7, "curve_number": 1}]}}}
+    monkeypatch.setattr(layout.st, "session_state", state)
+    layout._picked("grid", picked.append)
+    state["grid"] = {"selection": {"points": []}}  # a click that only clears the selection
+    layout._picked("grid", picked.append)
+    state.pop("grid")
+    layout._picked("grid", picked.append)
+    assert picked == [7]
+
+
+@pytest.mark.parametrize("overflow", ql.OVERFLOW_MODES)
+@pytest.mark.parametrize("fmt", formats.GRID_FORMATS)
+def test_the_number_line_follows_format_and_overflow(fmt, overflow):
+    at = open_app("formats", {"f_grid": fmt, "f_overflow": overflow})
+    assert_ok(at)
+    line = formats.number_line(fmt, overflow)
+    data = _chart(at, "f_chart_line")["data"]
+    marks = next(trace for trace in data if trace.get("mode") == "markers+text")
+    assert len(marks["x"]) == line.values.size
+    tails = [trace for trace in data if "NaN" in trace["name"] or "inf" in trace["name"]]
+    assert len(tails) == (formats.overflow_kind(line) != "max")
+    kind = formats.overflow_kind(line)
+    summary = en(f"f.line.summary.{kind}").split("}")[1].split("{")[0]  # after {name}
+    assert len(summary) > 8 and any(summary in c.value for c in at.caption)
+
+
+def test_the_comparison_has_an_error_histogram(page):
+    data = _chart(page, "f_chart_errors")["data"]
+    names = [trace["name"] for trace in data]
+    assert en("f.name.fp32") not in names and en("f.name.fp4_e2m1") in names
+    assert len(page.dataframe[2].value.columns) == 8

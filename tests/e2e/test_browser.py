@@ -223,3 +223,27 @@ def test_calibration_next_batch(page, server):
     no_exception(page)
     assert shown.inner_text().strip() == "8"
     assert page.get_by_text(f"{summary}8 of 8", exact=False).count() == 1
+
+
+def test_clicking_a_code_loads_it_into_the_bit_editor(page, server):
+    """Number formats: a click on a cell of the code grid (E4M3's 0100 1000, the value 4)
+    loads that code into the bit editor, outlines it, and the lesson link follows."""
+    page.goto(f"{server}/formats?f_grid=fp4_e2m1")
+    settle(page)
+    no_exception(page)
+    grid = page.locator("[data-testid='stPlotlyChart']").filter(
+        has=page.locator(".heatmaplayer")).first
+    grid.scroll_into_view_if_needed()
+    cells = grid.locator(".scatterlayer .trace").first.locator("path.point")
+    assert cells.count() == 16  # every FP4 code
+    box = cells.nth(0b0110).bounding_box()  # 0 11 0: 2^(3-1) x 1.0 = 4
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("window.location.search.includes('f_code=6')", timeout=30_000)
+    settle(page)
+    no_exception(page)
+    assert "f_bits_fmt=fp4_e2m1" in page.url
+    marked = EN["f.grid.marked"].split("**")[0].strip()
+    text = page.get_by_text(marked, exact=False).first.inner_text()
+    assert "0110" in text and "= 4" in text, text
+    shoot(page, "formats-clicked-code")

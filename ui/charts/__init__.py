@@ -10,6 +10,7 @@ from .base import PALETTE, cycle, figure, validate
 from .distributions import error_histogram, level_histogram
 from .grid import category_grid
 from .lines import Marker, Series, line_chart, marked_histogram
+from .numberline import interval_line
 from .relations import error_cloud, staircase
 
 #: The texts the builders need (legends and axis titles), as ``chart.<name>`` keys.
@@ -23,5 +24,5 @@ def labels() -> dict[str, str]:
 
 
 __all__ = ["LABELS", "PALETTE", "Marker", "Series", "bars_with_lines", "category_grid",
-           "cycle", "error_cloud", "error_histogram", "figure", "labels", "level_histogram",
-           "line_chart", "marked_histogram", "staircase", "validate"]
+           "cycle", "error_cloud", "error_histogram", "figure", "interval_line", "labels",
+           "level_histogram", "line_chart", "marked_histogram", "staircase", "validate"]

@@ -66,6 +66,12 @@ def draw_grid() -> str:
     return urlstate.draw_one(TABLE, "f_grid")
 
 
+def pick_code(fmt: str, code: int) -> None:
+    """Callback of a click on the code grid: load that code into the bit editor."""
+    urlstate.set_value(TABLE["f_bits_fmt"], fmt)
+    urlstate.set_value(TABLE["f_code"], code)
+
+
 def draw_seed() -> int:
     return urlstate.draw_one(TABLE, "f_seed")
 

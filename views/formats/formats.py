@@ -32,7 +32,7 @@ layout.table(lambda: ({
     t("f.col.count"): [i.finite_values for i in infos],
     t("f.col.specials"): [t(f"f.specials.{int(i.has_inf)}{int(i.has_nan)}{int(i.has_zero)}")
                           for i in infos],
-}, {t(f"f.col.{c}"): st.column_config.NumberColumn(format="%.6g")
+}, {t(f"f.col.{c}"): st.column_config.NumberColumn(format="%.6g", width="medium")
     for c in ("max", "normal", "subnormal", "eps")}), depends_on="format_table")
 st.info(t("f.seed002_fp16"), icon=":material/fact_check:")
 
@@ -90,21 +90,40 @@ st.subheader(t("f.grid.title"))
 st.markdown(t("f.grid.intro"))
 grid_fmt = controls.draw_grid()
 grid = cache.lesson(formats.code_grid, "grid", None, grid_fmt)
+marked = formats.grid_mark(grid, bits_fmt, code)
 kind_names = [t(f"f.kind.{k}") for k in formats.CLASSES]
 columns, rows_ = formats.grid_labels(grid)
-layout.chart(lambda: charts.category_grid(
+layout.pick_chart(lambda: charts.category_grid(
     grid.kinds, [[fmt.num(v, 3) for v in row] for row in grid.values],
     [[f"{b} = {fmt.num(v, 8)}" for b, v in zip(brow, vrow, strict=True)]
      for brow, vrow in zip(grid.bits, grid.values, strict=True)],
     columns, rows_, kind_names, GRID_COLORS, t("f.grid.low"), t("f.grid.high"),
-    height=formats.grid_height(grid)),
-    key="f_chart_grid", depends_on=("grid", grid_fmt),
+    height=formats.grid_height(grid), marked=marked),
+    key="f_chart_grid", depends_on=("grid", grid_fmt, marked),
     summary=t("f.grid.summary", name=t(f"f.name.{grid_fmt}"),
-              count=fmt.count(grid.values.size, "fmt.values")))
-layout.chart(lambda: charts.line_chart(
-    [Series(t("f.grid.stair"), grid.stair_x, grid.stair_y, charts.PALETTE[6], shape="hv")],
-    [], t("f.grid.x"), t("f.grid.y")), key="f_chart_stair",
-    depends_on=("stair", grid_fmt), summary=t("f.grid.stair_summary"))
+              count=fmt.count(grid.values.size, "fmt.values")),
+    on_pick=lambda index: controls.pick_code(grid_fmt, index))
+if marked is not None:
+    st.markdown(t("f.grid.marked", bits=d.bits, kind=t(f"f.kind.{d.kind}"),
+                  value=fmt.num(d.value, 10)))
+
+st.markdown(t("f.line.intro"))
+line = cache.lesson(formats.number_line_of, "line", None, (grid_fmt, overflow))
+beyond = formats.overflow_kind(line)
+tail = {"inf": t("f.line.to_inf"), "nan": t("f.line.to_nan")}.get(beyond)
+layout.chart(lambda: charts.interval_line(
+    line.lows, line.highs, line.values,
+    [t("f.line.hover", interval=formats.interval_text(lo, hi, lc, hc), value=fmt.num(v, 8))
+     for lo, hi, lc, hc, v in zip(line.lows, line.highs, line.low_closed, line.high_closed,
+                                  line.values, strict=True)],
+    [fmt.num(v, 3) if shown else "" for v, shown in zip(line.values, line.labelled,
+                                                        strict=True)],
+    (t("f.line.intervals"), t("f.line.values"), tail or ""), t("f.line.x"), view=line.view,
+    tail=(line.overflow_at, t("f.line.hover", interval=formats.overflow_interval(line),
+                              value=beyond)) if tail else None),
+    key="f_chart_line", depends_on=("line", grid_fmt, overflow),
+    summary=t(f"f.line.summary.{beyond}", name=t(f"f.name.{grid_fmt}"),
+              max=fmt.num(line.values[-1], 8), at=fmt.num(line.overflow_at, 8)))
 
 st.subheader(t("f.sr.title"))
 st.markdown(t("f.sr.intro"))
@@ -121,14 +140,21 @@ layout.chart(lambda: charts.line_chart(
 
 st.subheader(t("f.compare.title"))
 st.markdown(t("f.compare.intro", values=fmt.count(ws.x.size, "fmt.values")))
-compared = cache.lesson(formats.compare, ws.key, ws.x, formats.Compare())
+compared = layout.computed(formats.compare, ws.key, ws.x, formats.Compare(),
+                          busy=t("f.compare.busy"), invalid=lambda reason: reason)
 layout.table(lambda: ({
-    t("f.col.format"): [t(f"f.name.{r.fmt}") for r in compared],
-    t("f.col.mse"): [r.mse for r in compared],
-    t("f.col.max_error"): [r.max_error for r in compared],
-    t("f.col.sqnr"): [r.sqnr_db for r in compared],
-    t("f.col.overflowed"): [fmt.pct(r.overflowed) for r in compared],
-    t("f.col.flushed"): [fmt.pct(r.flushed) for r in compared],
-    t("f.col.bytes"): [fmt.size(r.bytes) for r in compared],
+    t("f.col.format"): [t(f"f.name.{r.fmt}") for r in compared.rows],
+    t("f.col.mse"): [r.mse for r in compared.rows],
+    t("f.col.max_error"): [r.max_error for r in compared.rows],
+    t("f.col.sqnr"): [r.sqnr_db for r in compared.rows],
+    t("f.col.exact"): [fmt.pct(r.exact) for r in compared.rows],
+    t("f.col.overflowed"): [fmt.pct(r.overflowed) for r in compared.rows],
+    t("f.col.flushed"): [fmt.pct(r.flushed) for r in compared.rows],
+    t("f.col.bytes"): [fmt.size(r.bytes) for r in compared.rows],
 }, {t(f"f.col.{c}"): st.column_config.NumberColumn(format="%.4g")
     for c in ("mse", "max_error", "sqnr")}), depends_on=(ws.key, "compare"))
+layout.chart(lambda: charts.line_chart(
+    [Series(t(f"f.name.{c.fmt}"), c.centres, c.percent, color, points=True)
+     for c, color in zip(formats.error_curves(compared), charts.cycle(), strict=False)],
+    [], t("f.compare.x"), t("f.compare.y"), log_x=True),
+    key="f_chart_errors", depends_on=(ws.key, "errors"), summary=t("f.compare.summary"))
