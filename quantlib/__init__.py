@@ -12,6 +12,7 @@ are the library's contract (see DESIGN.md); the modules hold more helpers
 
 from . import (
     binning,
+    codebooks,
     explain,
     formats,
     granularity,
@@ -23,6 +24,14 @@ from . import (
 )
 from ._validate import ParameterError, ParameterTypeError
 from .calibration import METHODS, calibrate, choose_qparams
+from .codebooks import (
+    BLOCK_FORMATS,
+    block_quantize,
+    blockwise,
+    codebook,
+    dequantize_codebook,
+    quantize_to_codebook,
+)
 from .formats import (
     FORMATS,
     OVERFLOW_MODES,
@@ -57,6 +66,9 @@ __all__ = [
     # Number formats: casts and bit fields (via ml_dtypes)
     "FORMATS", "OVERFLOW_MODES", "cast", "compose", "decompose", "format_info",
     "stochastic_cast",
+    # Non-uniform quantization: codebooks, block scaling, MX / NVFP4 block formats
+    "BLOCK_FORMATS", "block_quantize", "blockwise", "codebook", "dequantize_codebook",
+    "quantize_to_codebook",
     # Observers: running ranges over calibration batches
     "HistogramObserver", "MinMaxObserver", "MovingAverageMinMaxObserver",
     # Error metrics and storage
@@ -69,6 +81,6 @@ __all__ = [
     # Errors raised for bad arguments (ValueError and TypeError subclasses)
     "ParameterError", "ParameterTypeError",
     # Modules with more helpers
-    "binning", "explain", "formats", "granularity", "histogram", "observers", "presets",
-    "searches", "tensors",
+    "binning", "codebooks", "explain", "formats", "granularity", "histogram", "observers",
+    "presets", "searches", "tensors",
 ]

@@ -43,6 +43,7 @@ __all__ = [
 MESSAGES: MappingProxyType[str, str] = MappingProxyType({
     "bin_range": "the range must be finite with lo < hi, got [{lo}, {hi}]; use padded_range for "
                  "constant data",
+    "codebook_needs_x": "the {kind} codebook is fitted to data: pass x",
     "display_range": "need a finite range with lo <= hi, got [{lo}, {hi}]",
     "empty_metrics": "metrics need at least one value, got an empty tensor",
     "empty_tensor": "cannot calibrate an empty tensor: it has no values to take a range from",

@@ -365,6 +365,7 @@ TRIGGERS = [
     ("not_codes", ParameterTypeError, lambda: ql.dequantize([1.0], TENSOR_QP)),
     ("not_real", ParameterTypeError, lambda: ql.quantize(["a"], TENSOR_QP)),
     ("observer_empty", ParameterError, lambda: MinMaxObserver().compute_range()),
+    ("codebook_needs_x", ParameterError, lambda: ql.codebooks.codebook("kmeans")),
     ("param_option", ParameterError, lambda: ql.quantize([0.5], TENSOR_QP, rounding="up")),
     ("param_range", ParameterError, lambda: ql.int_range(1)),
     ("param_type", ParameterTypeError, lambda: ql.int_range(8.0)),
