@@ -11,6 +11,7 @@ import quantlib as ql
 import views
 from lessons import calibration, calibration_maths, home, uniform, uniform_maths
 from lessons import formats as lesson_formats
+from lessons import nonuniform as lesson_nonuniform
 from quantlib import _validate, tensors
 from quantlib import formats as qformats
 from tests.helpers import placeholders, source_texts
@@ -18,6 +19,7 @@ from ui import charts, language, workspace
 from ui.i18n import LANGUAGES, catalogue
 from ui.urlstate import ControlTable
 from views.calibration import controls as calibration_controls
+from views.nonuniform import controls as nonuniform_controls
 from views.uniform import controls as uniform_controls
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +63,10 @@ def dynamic_keys() -> set[str]:
         "f.name": (*ql.FORMATS, "int8"), "f.kind": (*qformats.CLASSES, "none"),
         "f.specials": ("111", "011", "001", "010"), "f.demo.text": lesson_formats.DEMOS,
         "f.line.summary": ("max", "inf", "nan"),
+        "n.scheme": lesson_nonuniform.SCHEMES, "n.bf": lesson_nonuniform.BLOCK_NAMES,
+        "n.only": ("nf4", "fp4_e2m1", "fp8_e4m3", "fp8_e5m2", "dynamic", "binary"),
+        "n.preset.note": nonuniform_controls.PRESETS,
+        "n.col": ("mse", "max_error"),
         "f.col": ("max", "normal", "subnormal", "eps", "mse", "max_error", "sqnr"),
     }
     keys = {f"{prefix}.{name}" for prefix, names in fam.items() for name in names}

@@ -5,6 +5,7 @@ from ui.nav import PageInfo
 from .calibration import controls as calibration
 from .formats import controls as formats
 from .home import controls as home
+from .nonuniform import controls as nonuniform
 from .uniform import controls as uniform
 
 PAGES = (
@@ -15,7 +16,8 @@ PAGES = (
     PageInfo("calibration", "ranges", ":material/tune:", "views/calibration/calibration.py",
              calibration.TABLE),
     PageInfo("granularity", "ranges", ":material/grid_view:"),
-    PageInfo("nonuniform", "beyond", ":material/scatter_plot:"),
+    PageInfo("nonuniform", "beyond", ":material/scatter_plot:",
+             "views/nonuniform/nonuniform.py", nonuniform.TABLE),
     PageInfo("matmul", "inference", ":material/calculate:"),
     PageInfo("model", "inference", ":material/neurology:"),
     PageInfo("quiz", "class", ":material/quiz:"),

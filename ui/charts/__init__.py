@@ -12,6 +12,7 @@ from .grid import category_grid
 from .lines import Marker, Series, line_chart, marked_histogram
 from .numberline import interval_line
 from .relations import error_cloud, staircase
+from .rug import TickRow, histogram_with_ticks
 
 #: The texts the builders need (legends and axis titles), as ``chart.<name>`` keys.
 LABELS = ("x", "x_hat", "levels", "value", "count", "identity", "staircase", "code", "input",
@@ -23,6 +24,7 @@ def labels() -> dict[str, str]:
     return {name: t(f"chart.{name}") for name in LABELS}
 
 
-__all__ = ["LABELS", "PALETTE", "Marker", "Series", "bars_with_lines", "category_grid",
-           "cycle", "error_cloud", "error_histogram", "figure", "interval_line", "labels",
-           "level_histogram", "line_chart", "marked_histogram", "staircase", "validate"]
+__all__ = ["LABELS", "PALETTE", "Marker", "Series", "TickRow", "bars_with_lines",
+           "category_grid", "cycle", "error_cloud", "error_histogram", "figure",
+           "histogram_with_ticks", "interval_line", "labels", "level_histogram", "line_chart",
+           "marked_histogram", "staircase", "validate"]
