@@ -28,8 +28,10 @@ PAGE_SIZES = {"1M": (1000, 1000), "16M": (4096, 4096)}
 BUDGETS = {"quant_dequant_over_copy": (4.0, "max"), "page_rerun_s_1M": (0.5, "max"),
            "page_rerun_s_16M": (2.0, "max"), "chart_payload_kb": (300.0, "max"),
            "entropy_s_1e7": (0.5, "max"), "mse_s_1e7": (0.5, "max"),
-           "entropy_speedup_over_loop": (10.0, "min")}
+           "entropy_speedup_over_loop": (10.0, "min"), "kmeans_s_1e7": (0.5, "max"),
+           "quantile_s_1e7": (0.5, "max"), "codebook_quantize_s_1e7": (0.3, "max")}
 CALIBRATION_SIZE = 10**7
+CODEBOOK_SIZE = 10**7
 
 
 def best_of(fns, repeats: int) -> list[float]:
@@ -78,13 +80,28 @@ def bench_calibration(repeats: int) -> dict:
             "kl_loop_equals_vectorised": same, "entropy_speedup_over_loop": loop_s / vectorised_s}
 
 
+def bench_codebooks(repeats: int) -> dict:
+    """k-means (Lloyd-Max, 16 levels) and quantile levels fitted to 1e7 values, and 1e7
+    values quantized onto 16 levels."""
+    from quantlib.codebooks import codebook, quantize_to_codebook
+
+    x = ql.generate("normal", (CODEBOOK_SIZE,), seed=0)
+    levels = codebook("nf4")
+    kmeans_s, quantile_s, quantize_s = best_of([
+        lambda: codebook("kmeans", bits=4, x=x), lambda: codebook("quantile", bits=4, x=x),
+        lambda: quantize_to_codebook(x, levels, scale=float(np.abs(x).max()))], repeats)
+    return {"elements": CODEBOOK_SIZE, "kmeans_s": kmeans_s, "quantile_s": quantile_s,
+            "quantize_s": quantize_s}
+
+
 def _payloads(at) -> list[int]:
     return [len(el.proto.spec) for el in at.get("plotly_chart")]
 
 
 # Each page's rerun moves one of its own controls to a value not seen before (no cache
 # hits): the page's bits, which change every number it shows.
-MOVED = {"uniform": "u_bits", "home": "h_bits", "calibration": "c_bits", "formats": "f_demo"}
+MOVED = {"uniform": "u_bits", "home": "h_bits", "calibration": "c_bits", "formats": "f_demo",
+         "nonuniform": "n_bits"}
 
 
 def _unseen_values(page) -> list:
@@ -128,6 +145,7 @@ def main() -> None:
     args = parser.parse_args()
     quant = bench_quantize(args.repeats)
     calib = bench_calibration(args.repeats)
+    books = bench_codebooks(args.repeats)
     built = [page for page in views.PAGES if page.path]
     pages = {f"{page.key}_{size}": bench_page(page, shape, args.reruns)
              for page in built for size, shape in PAGE_SIZES.items()}
@@ -139,11 +157,13 @@ def main() -> None:
         "chart_payload_kb": max(p["largest_chart_kb"] for p in pages.values()),
         "entropy_s_1e7": calib["entropy_s"], "mse_s_1e7": calib["mse_s"],
         "entropy_speedup_over_loop": calib["entropy_speedup_over_loop"],
+        "kmeans_s_1e7": books["kmeans_s"], "quantile_s_1e7": books["quantile_s"],
+        "codebook_quantize_s_1e7": books["quantize_s"],
     }
     results = {
         "machine": {"python": platform.python_version(), "numpy": np.__version__,
                     "processor": platform.machine()},
-        "quantize": quant, "calibration": calib, "pages": pages,
+        "quantize": quant, "calibration": calib, "codebooks": books, "pages": pages,
         "budgets": {k: {"measured": figures[k], "budget": budget, "kind": kind,
                         "within": figures[k] <= budget if kind == "max" else figures[k] >= budget}
                     for k, (budget, kind) in BUDGETS.items()},
@@ -164,6 +184,8 @@ def main() -> None:
           f"{calib['kl_candidates']} candidates: {calib['kl_search_vectorised_s'] * 1000:.1f} ms"
           f" vectorised, {calib['kl_search_loop_s']:.2f} s as a per-candidate loop (same "
           f"divergences: {calib['kl_loop_equals_vectorised']})")
+    print(f"k-means {books['kmeans_s']:.3f} s, quantile {books['quantile_s']:.3f} s, "
+          f"quantize onto 16 levels {books['quantize_s']:.3f} s on {CODEBOOK_SIZE:,} values")
     for name, p in pages.items():
         print(f"{name}: first run {p['first_run_s']:.2f} s, rerun median "
               f"{p['rerun_s_median']:.3f} s (max {p['rerun_s_max']:.3f} s), "

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lessons.text import interval_text
 from quantlib import formats
 from quantlib._validate import Interval
 from quantlib.formats import FORMATS, Decomposition, cast, decompose, format_info
@@ -347,18 +348,6 @@ def overflow_interval(line: NumberLine) -> str:
 
 
 _UINT_OF = {4: np.uint8, 6: np.uint8, 8: np.uint8, 16: np.uint16, 32: np.uint32}
-
-
-def interval_text(low: float, high: float, low_closed: bool, high_closed: bool,
-                  digits: int = 6) -> str:
-    """An interval in the usual notation, [a, b) and so on.
-
-    >>> interval_text(0.75, 1.25, True, True)
-    '[0.75, 1.25]'
-    """
-    def num(v: float) -> str:
-        return "∞" if math.isinf(v) else f"{v:.{digits}g}"
-    return f"{'[' if low_closed else '('}{num(low)}, {num(high)}{']' if high_closed else ')'}"
 
 
 def grid_mark(grid: CodeGrid, fmt: str, code: int) -> int | None:

@@ -29,10 +29,11 @@ from quantlib.codebooks import (
     codebook,
     codebook_max,
     dequantize_codebook,
+    quantile_bins,
     quantize_to_codebook,
     thresholds,
 )
-from quantlib.metrics import mean_square, sqnr_db
+from quantlib.metrics import mean_square, metrics, sqnr_db
 from quantlib.uniform import as_float_array
 
 SCHEMES = KINDS
@@ -40,6 +41,7 @@ SCHEME = Options(SCHEMES)
 DEFAULT_SCHEMES = ("uniform", "log2", "nf4", "kmeans", "quantile")
 #: The page compares 2 to 8 bits (binary codes: 2 to 4 terms).
 BITS = Interval(int, 2, 8)
+DEFAULT_BITS = 4
 GRANULARITIES = ("tensor", "block")
 GRANULARITY = Options(GRANULARITIES)
 BLOCK_SIZES = (16, 32, 64, 128, 256, 1024)
@@ -66,9 +68,14 @@ class Settings:
     """The schemes compared, their bits, and per-tensor or block-wise absmax scaling."""
 
     schemes: tuple[str, ...] = DEFAULT_SCHEMES
-    bits: int = 4
+    bits: int = DEFAULT_BITS
     granularity: str = "tensor"
     block_size: int = 64
+
+    def for_curves(self) -> Settings:
+        """The settings the MSE-against-bits curves depend on (every width, so not the
+        chosen bits): a cache key that a new bit width leaves alone."""
+        return Settings(self.schemes, DEFAULT_BITS, self.granularity, self.block_size)
 
     def check(self) -> Settings:
         for kind in self.schemes:
@@ -93,8 +100,8 @@ class SchemeResult:
     kind: str
     bits: int
     levels: np.ndarray
-    lows: np.ndarray  # level i takes x in [lows[i], highs[i]) (the ends are +-inf)
-    highs: np.ndarray
+    lows: np.ndarray  # level i takes x in (lows[i], highs[i]]: ties go to the lower level
+    highs: np.ndarray  # (the outer ends are -inf and inf)
     usage: np.ndarray  # values on each level
     balance: np.ndarray  # usage as a multiple of an equal share (1 = balanced)
     mse: float
@@ -122,8 +129,8 @@ class Report:
     edges: np.ndarray
     counts: np.ndarray
 
-    def result(self, kind: str) -> SchemeResult:
-        return next(r for r in self.results if r.kind == kind)
+    def result(self, kind: str) -> SchemeResult | None:
+        return next((r for r in self.results if r.kind == kind), None)
 
     def best(self) -> SchemeResult | None:
         return min(self.results, key=lambda r: r.mse, default=None)
@@ -137,47 +144,102 @@ def _block_absmax(x: np.ndarray, block_size: int) -> np.ndarray:
     return np.repeat(padded.reshape(-1, block_size).max(axis=1), block_size)[:n]
 
 
-def _quantize(x: np.ndarray, kind: str, bits: int, s: Settings) -> tuple:
-    """(levels, indices, x_hat, bits per value, the scale the levels are shown at)."""
+@dataclass(frozen=True, eq=False)
+class _Applied:
+    levels: np.ndarray
+    cuts: np.ndarray  # the decision thresholds, in the levels' units
+    indices: np.ndarray
+    x_hat: np.ndarray
+    bits_per_value: float
+    shown: float  # the scale the levels are drawn at (the tensor's)
+
+
+def _fit(kind: str, bits: int, data: np.ndarray):
+    """A fitted codebook: (levels, thresholds, index function). Quantile levels keep
+    their bins' edges as thresholds (that is what makes them balanced: equal
+    populations), where every other codebook decides at the midpoints between levels."""
+    if kind == "quantile":
+        bins = quantile_bins(data, 1 << bits)
+        return bins.levels, bins.thresholds(), lambda y: bins.indices(y)
+    levels = codebook(kind, bits=bits, x=data)
+    return levels, thresholds(levels), lambda y: quantize_to_codebook(y, levels)
+
+
+def _table_bits(levels: np.ndarray, n: int) -> float:
+    """Bits per value of a fitted codebook's table, stored with the codes (FP32 levels)."""
+    return FP32_BITS * levels.size / n
+
+
+def _scale_bits(n: int, block_size: int) -> float:
+    """Bits per value of one FP32 scale per block (a short last block counts whole)."""
+    return FP32_BITS * -(-n // block_size) / n
+
+
+def _quantize(x: np.ndarray, kind: str, bits: int, s: Settings) -> _Applied:
     n = x.size
     absmax = float(np.abs(x).max()) if n else 0.0
-    fitted = kind in DATA_KINDS
-    if s.granularity == "block" and fitted:
-        # Fitted codebooks learn the shape of the normalised blocks (x / block absmax),
-        # as NF4 assumes for its normal one; each value then uses its block's scale.
-        scale = _block_absmax(x, s.block_size)
-        unit = np.divide(x, scale, out=np.zeros(n), where=scale > 0)
-        levels = codebook(kind, bits=bits, x=unit)
-        idx = quantize_to_codebook(x, levels, scale=scale)
-        x_hat = dequantize_codebook(idx, levels, scale=scale)
-        per_value = code_bits(levels.size) + FP32_BITS / s.block_size
-        return levels, idx, x_hat, per_value + FP32_BITS * levels.size / n, absmax
-    if fitted:  # per tensor: the levels are in x's units already
-        levels = codebook(kind, bits=bits, x=x)
-        idx = quantize_to_codebook(x, levels)
-        per_value = code_bits(levels.size) + FP32_BITS * levels.size / n
-        return levels, idx, dequantize_codebook(idx, levels), per_value, 1.0
+    if kind in DATA_KINDS:
+        if s.granularity == "block":
+            # Fitted codebooks learn the shape of the normalised blocks (x / block
+            # absmax), as NF4 assumes for its normal one; each value uses its block's
+            # scale.
+            scale = _block_absmax(x, s.block_size)
+            unit = np.divide(x, scale, out=np.zeros(n), where=scale > 0)
+            levels, cuts, index = _fit(kind, bits, unit)
+            idx = index(unit)
+            per_value = (code_bits(levels.size) + _scale_bits(n, s.block_size)
+                         + _table_bits(levels, n))
+            return _Applied(levels, cuts, idx, dequantize_codebook(idx, levels, scale=scale),
+                            per_value, absmax)
+        levels, cuts, index = _fit(kind, bits, x)  # per tensor: in x's units already
+        idx = index(x)
+        return _Applied(levels, cuts, idx, dequantize_codebook(idx, levels),
+                        code_bits(levels.size) + _table_bits(levels, n), 1.0)
     levels = codebook(kind, bits=bits)
-    shown = absmax / codebook_max(levels)  # the tensor's scale (NF4: absmax; FP4: absmax/6)
+    # The tensor's scale (NF4: absmax; FP4: absmax / 6), stored as FP32 like a block's.
+    shown = float(np.float32(absmax / codebook_max(levels)))
     if s.granularity == "block":
         r = blockwise(x, levels, block_size=s.block_size)
-        return levels, r.indices, r.x_hat, r.bits_per_value, shown
+        return _Applied(levels, thresholds(levels), r.indices, r.x_hat, r.bits_per_value,
+                        shown)
     idx = quantize_to_codebook(x, levels, scale=shown)
-    x_hat = dequantize_codebook(idx, levels, scale=shown)
-    return levels, idx, x_hat, code_bits(levels.size) + FP32_BITS / n, shown
+    return _Applied(levels, thresholds(levels), idx,
+                    dequantize_codebook(idx, levels, scale=shown),
+                    code_bits(levels.size) + _scale_bits(n, n), shown)
+
+
+# Error sums run over blocks of this many values: float64 temporaries stay in cache.
+_ERROR_BLOCK = 1 << 16
+
+
+def _errors(x: np.ndarray, x_hat: np.ndarray, power: float) -> tuple[float, float, float]:
+    """(MSE, SQNR in dB, max |error|), summed in float64 block by block: two passes
+    over the data, where the general ``metrics`` makes six (it also gives the cosine)."""
+    sq, top = 0.0, 0.0
+    for start in range(0, x.size, _ERROR_BLOCK):
+        err = x_hat[start:start + _ERROR_BLOCK].astype(np.float64)
+        err -= x[start:start + _ERROR_BLOCK]
+        with np.errstate(over="ignore"):  # handled below
+            sq += float(err @ err)
+        top = max(top, float(np.abs(err, out=err).max()))
+    if not math.isfinite(sq):  # squares beyond float64 (|x| near 1e154 and up)
+        m = metrics(x, x_hat)
+        return m["mse"], m["sqnr_db"], m["max_abs_error"]
+    mse = sq / x.size
+    return mse, sqnr_db(power, mse), top
 
 
 def _scheme(x: np.ndarray, kind: str, s: Settings, power: float) -> SchemeResult:
-    levels, idx, x_hat, per_value, shown = _quantize(x, kind, s.bits, s)
-    err = x_hat.astype(np.float64) - x
-    mse = float(np.mean(err * err)) if x.size else 0.0
-    cuts = thresholds(levels) * shown
-    usage = np.bincount(idx.reshape(-1), minlength=levels.size)
+    a = _quantize(x, kind, s.bits, s)
+    levels = a.levels
+    mse, sqnr, top = _errors(x, a.x_hat, power)
+    cuts = a.cuts * a.shown
+    usage = np.bincount(a.indices.reshape(-1), minlength=levels.size)
     return SchemeResult(
-        kind, s.bits, levels * shown, np.concatenate([[-math.inf], cuts]),
+        kind, s.bits, levels * a.shown, np.concatenate([[-math.inf], cuts]),
         np.concatenate([cuts, [math.inf]]), usage,
         np.where(usage > 0, usage * levels.size / max(x.size, 1), np.nan),  # a gap: unused
-        mse, sqnr_db(power, mse), float(np.abs(err).max()) if x.size else 0.0, per_value)
+        mse, sqnr, top, a.bits_per_value)
 
 
 def report(x, settings: Settings = Settings()) -> Report:
@@ -186,11 +248,12 @@ def report(x, settings: Settings = Settings()) -> Report:
     Raises ParameterError for settings outside the page's choices, or an empty tensor.
     """
     s = settings.check()
-    x = as_float_array(x).reshape(-1).astype(np.float64)
+    x = as_float_array(x).reshape(-1)
     if x.size == 0:
         raise ParameterError("empty_tensor")
     power = mean_square(x)
-    results = tuple(_scheme(x, kind, s, power) for kind in s.schemes if runs_at(kind, s.bits))
+    results = tuple(_scheme(x, kind, s, power) for kind in s.schemes
+                    if runs_at(kind, s.bits))
     skipped = tuple(kind for kind in s.schemes if not runs_at(kind, s.bits))
     lo = min([float(x.min()), *(float(r.levels[0]) for r in results)])
     hi = max([float(x.max()), *(float(r.levels[-1]) for r in results)])
@@ -209,19 +272,51 @@ class Curve:
     mse: np.ndarray
 
 
+#: The curves fit and apply every codebook at every width (up to 35 runs): on a larger
+#: tensor they use an even sample of whole runs of SAMPLE_RUN consecutive values (every
+#: block size divides it, so blocks stay whole), about CURVE_SAMPLE values in all.
+CURVE_SAMPLE = 1 << 20
+SAMPLE_RUN = 1024
+
+
+def curve_sample(size: int) -> int:
+    """How many values the curves are computed on, for a tensor of ``size`` values.
+
+    >>> curve_sample(5000), curve_sample(16 * 2**20)
+    (5000, 1048576)
+    """
+    if size <= CURVE_SAMPLE:
+        return size
+    runs = size // SAMPLE_RUN
+    step = -(-runs // (CURVE_SAMPLE // SAMPLE_RUN))
+    return len(range(0, runs, step)) * SAMPLE_RUN
+
+
+def _sample(x: np.ndarray) -> np.ndarray:
+    if x.size <= CURVE_SAMPLE:
+        return x
+    runs = x.size // SAMPLE_RUN
+    step = -(-runs // (CURVE_SAMPLE // SAMPLE_RUN))
+    return x[:runs * SAMPLE_RUN].reshape(runs, SAMPLE_RUN)[::step].reshape(-1)
+
+
 def curves(x, settings: Settings = Settings()) -> list[Curve]:
     """MSE against bits (2 to 8, where each scheme runs) for every chosen scheme, with the
-    settings' granularity: the cost of each extra bit, scheme by scheme."""
+    settings' granularity: the cost of each extra bit, scheme by scheme (on an even
+    sample of a tensor over CURVE_SAMPLE values, see :func:`curve_sample`)."""
     s = settings.check()
-    x = as_float_array(x).reshape(-1).astype(np.float64)
+    x = as_float_array(x).reshape(-1)
+    if x.size == 0:
+        raise ParameterError("empty_tensor")
+    x = _sample(x)
+    power = mean_square(x)
     out = []
     for kind in s.schemes:
         widths = [b for b in range(BITS.low, BITS.high + 1) if runs_at(kind, b)]
         rows = []
         for b in widths:
-            _, _, x_hat, per_value, _ = _quantize(x, kind, b, s)
-            err = x_hat.astype(np.float64) - x
-            rows.append((b, per_value, float(np.mean(err * err))))
+            a = _quantize(x, kind, b, s)
+            rows.append((b, a.bits_per_value, _errors(x, a.x_hat, power)[0]))
         if rows:
             b, per_value, mse = (np.array(col) for col in zip(*rows, strict=True))
             out.append(Curve(kind, b, per_value, mse))
@@ -254,8 +349,5 @@ def block_formats(x, settings: Blocks = Blocks()) -> list[BlockRow]:
     rows = []
     for name in BLOCK_NAMES:
         r = block_quantize(x, name)
-        err = r.x_hat.astype(np.float64) - x
-        mse = float(np.mean(err * err))
-        rows.append(BlockRow(name, r.bits_per_value, mse, sqnr_db(power, mse),
-                             float(np.abs(err).max())))
+        rows.append(BlockRow(name, r.bits_per_value, *_errors(x, r.x_hat, power)))
     return rows

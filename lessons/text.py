@@ -33,3 +33,15 @@ def exact(value) -> str:
     ('0.1', '2.0', '1e-300')
     """
     return repr(float(value))
+
+
+def interval_text(low: float, high: float, low_closed: bool, high_closed: bool,
+                  digits: int = 6) -> str:
+    """An interval in the usual notation, [a, b) and so on.
+
+    >>> interval_text(0.75, 1.25, True, True), interval_text(-math.inf, 2.5, False, False)
+    ('[0.75, 1.25]', '(−∞, 2.5)')
+    """
+    def end(v: float) -> str:
+        return num(v, digits)
+    return f"{'[' if low_closed else '('}{end(low)}, {end(high)}{']' if high_closed else ')'}"

@@ -60,8 +60,9 @@ def lloyd_max(x, n_levels: int = 16, *, max_iter: int = DEFAULT_MAX_ITER,
     >>> r.levels.round(6).tolist(), r.iterations, r.converged
     ([0.1, 5.1], 1, True)
 
-    Starts from the quantiles ``(i + 1/2) / n_levels`` of x, then alternates thresholds
-    at the midpoints of the levels with levels at the means of their cells. It stops
+    Starts from the quantiles ``(i + 1/2) / n_levels`` of x, and from evenly spaced
+    levels, then alternates thresholds at the midpoints of the levels with levels at the
+    means of their cells, and keeps the start that ends with the smaller error. It stops
     when the cells stop changing (a fixed point: the levels cannot move again), when no
     level moved by more than ``tol`` times the range of x, or after ``max_iter`` rounds.
 
@@ -79,31 +80,70 @@ def lloyd_max(x, n_levels: int = 16, *, max_iter: int = DEFAULT_MAX_ITER,
     tol = TOL.check("tol", tol)
     x = _fit_input(x, "kmeans")
     lo, hi = float(np.min(x)), float(np.max(x))
+    if lo == hi:  # one value: it is the only level (a histogram mean would round it)
+        return LloydMaxResult(_distinct([lo]), 0, True)
     values, counts = Histogram.of(x, lo, hi, _KMEANS_BINS, sums=True).means()
-    # The bin means are sorted (bins are ordered): a cell is a run of bins, and its
-    # count and sum are differences of prefix sums at its ends.
-    count_below = np.concatenate(([0.0], np.cumsum(counts)))
-    sum_below = np.concatenate(([0.0], np.cumsum(counts * values)))
-    targets = (np.arange(n_levels) + 0.5) / n_levels * count_below[-1]
-    start = np.minimum(np.searchsorted(count_below[1:], targets), values.size - 1)
-    levels = np.unique(values[start])
+    cells = _Cells(values, counts)
+    targets = (np.arange(n_levels) + 0.5) / n_levels * cells.count_below[-1]
+    start = np.minimum(np.searchsorted(cells.count_below[1:], targets), values.size - 1)
     half_span = hi / 2 - lo / 2  # halves: hi - lo overflows near +-1.8e308
+    # Two starts: the quantiles (good where the data is dense) and the evenly spaced grid
+    # over [min, max]. Lloyd's rounds never raise the error, so the better of the two
+    # ends no worse than uniform quantization, however slowly the tails converge.
+    grid = lo + (np.arange(n_levels) + 0.5) / n_levels * 2 * half_span
+    runs = [_lloyd(cells, np.unique(values[start]), max_iter, tol * half_span),
+            _lloyd(cells, np.unique(grid), max_iter, tol * half_span)]
+    levels, iterations, converged, _ = min(runs, key=lambda run: run[3])
+    return LloydMaxResult(_distinct(levels), iterations, converged)
+
+
+class _Cells:
+    """A histogram's bin means (sorted) with prefix sums of counts, sums and squares: a
+    cell of bins is a run whose count, sum and sum of squares are differences."""
+
+    def __init__(self, values: np.ndarray, counts: np.ndarray) -> None:
+        self.values = values
+        self.count_below = np.concatenate(([0.0], np.cumsum(counts)))
+        self.sum_below = np.concatenate(([0.0], np.cumsum(counts * values)))
+        # Centred on the mean, so that the squares do not swamp the error (nor overflow).
+        self.centre = self.sum_below[-1] / self.count_below[-1]
+        shifted = values - self.centre
+        self.square_below = np.concatenate(([0.0], np.cumsum(counts * shifted * shifted)))
+
+    def error(self, levels: np.ndarray, ends: np.ndarray) -> float:
+        """The squared error of bins at their means quantized to their cell's level."""
+        total = np.diff(self.count_below[ends])
+        moment = np.diff(self.sum_below[ends]) - total * self.centre
+        square = np.diff(self.square_below[ends])
+        shifted = levels - self.centre
+        return float(np.sum(square - 2 * shifted * moment + shifted * shifted * total))
+
+
+def _lloyd(cells: _Cells, levels: np.ndarray, max_iter: int, tol: float):
+    """Lloyd's rounds from ``levels``: (levels, rounds, converged, squared error)."""
+    values = cells.values
     ends = None
+    iteration, converged = max_iter, False
     for iteration in range(1, max_iter + 1):
         # A bin mean on a midpoint goes to the lower level, as quantize_to_codebook.
         inner = np.searchsorted(values, _midpoints(levels), side="right")
         if ends is not None and np.array_equal(inner, ends[1:-1]):
-            return LloydMaxResult(_distinct(levels), iteration - 1, True)
+            iteration, converged = iteration - 1, True
+            break
         ends = np.concatenate(([0], inner, [values.size]))
-        total, moment = np.diff(count_below[ends]), np.diff(sum_below[ends])
+        total = np.diff(cells.count_below[ends])
+        moment = np.diff(cells.sum_below[ends])
         # An empty cell keeps its level: it lies between its neighbours' new means, so
         # the levels stay sorted.
         new = np.where(total > 0, moment / np.where(total > 0, total, 1.0), levels)
         shift = float(np.max(np.abs(new - levels)))
         levels = new
-        if shift / 2 <= tol * half_span:
-            return LloydMaxResult(_distinct(levels), iteration, True)
-    return LloydMaxResult(_distinct(levels), max_iter, False)
+        if shift / 2 <= tol:
+            converged = True
+            break
+    ends = np.concatenate(([0], np.searchsorted(values, _midpoints(levels), side="right"),
+                           [values.size]))
+    return levels, iteration, converged, cells.error(levels, ends)
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,13 +151,53 @@ class QuantileBins:
     """Equal-population bins of a tensor (see :func:`quantile_bins`).
 
     ``edges`` has one entry per bin plus one: the smallest value of each bin, then the
-    largest value of x. ``levels`` are the distinct bin means, ``counts`` the values per
-    bin (empty bins, possible only when x has fewer values than bins, are left out).
+    largest value of x; ``tops`` is each bin's largest value. ``levels`` are the distinct
+    bin means, ``counts`` the values per bin and ``means`` each bin's mean (empty bins,
+    possible only when x has fewer values than bins, are left out; bins of equal values
+    share a mean, hence one level).
     """
 
     edges: np.ndarray
     levels: np.ndarray
     counts: np.ndarray
+    means: np.ndarray
+    tops: np.ndarray
+
+    def _level_of_bin(self) -> np.ndarray:
+        return np.searchsorted(self.levels, self.means)
+
+    def indices(self, x) -> np.ndarray:
+        """The level of each value's bin (uint8 up to 256 levels, else uint16).
+
+        A bin takes the values above the previous bin's largest value, up to its own:
+        each value of x goes back to the bin it was counted in, so every bin keeps its
+        population. A value that several bins hold (ties) goes to the one of them whose
+        mean is nearest, so a value filling whole bins comes back exactly.
+
+        >>> b = quantile_bins([4.0, 0.0, 1.0, 9.0, 2.0, 3.0], 3)
+        >>> b.indices([0.5, 2.0, 3.9, 100.0]).tolist()
+        [0, 1, 2, 2]
+        >>> quantile_bins([0.0] * 6 + [1.0] * 2, 4).indices([0.0, 1.0]).tolist()
+        [0, 1]
+        """
+        y = as_float_array(x)
+        last_bin = self.tops.size - 1
+        first = np.minimum(np.searchsorted(self.tops, y, side="left"), last_bin)
+        last = np.maximum(np.searchsorted(self.edges[:-1], y, side="right") - 1, 0)
+        bins = np.where(last - first >= 2, first + 1, first)  # an inner bin is all y
+        pair = last - first == 1  # two bins share y: the nearer mean
+        nearer = np.abs(self.means[np.minimum(last, last_bin)] - y) < np.abs(
+            self.means[first] - y)
+        bins = np.where(pair & nearer, last, bins)
+        dtype = np.uint8 if self.levels.size <= 256 else np.uint16
+        return self._level_of_bin().astype(dtype)[bins]
+
+    def thresholds(self) -> np.ndarray:
+        """Where one level's values end and the next one's begin: the largest value of
+        each level's last bin, for every level but the last (continuous data)."""
+        level_of_bin = self._level_of_bin()
+        last = np.searchsorted(level_of_bin, np.arange(self.levels.size - 1), side="right")
+        return self.tops[last - 1]
 
 
 def quantile_bins(x, n_bins: int = 16) -> QuantileBins:
@@ -139,9 +219,21 @@ def quantile_bins(x, n_bins: int = 16) -> QuantileBins:
     starts = np.arange(n_bins, dtype=np.int64) * n // n_bins
     counts = np.diff(np.append(starts, n))
     full = counts > 0
+    firsts = ordered[starts[full]].astype(np.float64)
     sums = np.add.reduceat(ordered, starts[full], dtype=np.float64)
-    edges = np.append(ordered[starts[full]], ordered[-1]).astype(np.float64)
-    return QuantileBins(edges, _distinct(sums / counts[full]), counts[full])
+    edges = np.append(firsts, ordered[-1]).astype(np.float64)
+    tops = ordered[starts[full] + counts[full] - 1].astype(np.float64)
+    # A bin of equal values (first == top, the data sorted) has that value as its mean
+    # exactly; a sum would round it (a float64 constant such as 0.1 does not sum exactly).
+    means = np.where(firsts == tops, firsts, sums / counts[full]) + 0.0  # -0 is +0
+    return QuantileBins(edges, _distinct(means), counts[full], means, tops)
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean, as the first value plus the mean offset from it: exact when every value
+    is the same (a float64 constant such as 0.1 does not sum exactly)."""
+    first = float(values[0])
+    return first + float(np.mean(values - first))
 
 
 def binary_alphas(x, terms: int = 2) -> np.ndarray:
@@ -158,7 +250,7 @@ def binary_alphas(x, terms: int = 2) -> np.ndarray:
     residual = _fit_input(x, "binary").astype(np.float64).reshape(-1)
     alphas = []
     for _ in range(terms):
-        alpha = float(np.mean(np.abs(residual)))
+        alpha = _mean(np.abs(residual))
         residual -= np.where(residual >= 0, alpha, -alpha)
         alphas.append(alpha)
     return np.array(alphas)

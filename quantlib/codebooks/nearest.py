@@ -195,6 +195,11 @@ def dequantize_codebook(indices, levels, *, scale=1.0) -> np.ndarray:
                              allowed=f"integers from 0 to {lv.size - 1}",
                              value=f"{int(q.min())} to {int(q.max())}")
     s = _scale_array(scale, q.shape)
+    if s.ndim == 0:
+        # One scale: scale the table once and gather float32 values (the same products,
+        # rounded once), far cheaper than forming a float64 array of x's size.
+        table = lv * s + 0.0  # a negative level times a zero scale is -0: make it +0
+        return np.clip(table, _F32.min, _F32.max).astype(np.float32)[q]
     values = lv[q] * s
     values += 0.0  # a negative level times a zero scale is -0: make it +0
     return np.clip(values, _F32.min, _F32.max, out=values).astype(np.float32)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lessons import nonuniform
-from ui import urlstate
+from ui import urlstate, workspace
 from ui.urlstate import Control, ControlTable
 
 DEFAULT = nonuniform.Settings()
@@ -15,9 +15,18 @@ SCHEME_KEYS = {kind: f"n_use_{kind}" for kind in nonuniform.SCHEMES}
 SCHEME_COLUMNS = 5
 
 
+# The workspace controls a preset resets to their defaults with the distribution (and the
+# distribution's own parameters), so the story it tells does not depend on the tensor
+# shown before.
+_TENSOR_KEYS = ("ws_rows", "ws_cols", "ws_seed", "ws_scale", "ws_outlier_scale")
+
+
 def _preset(kind: str, schemes: tuple[str, ...], **more) -> dict:
     """A generated workspace tensor of ``kind`` and the schemes that tell its story."""
+    tensor = workspace.table()
     return {"ws_source": "generate", "ws_kind": kind, "ws_outliers": 0,
+            **{key: tensor[key].default for key in _TENSOR_KEYS},
+            **{c.key: c.default for c in tensor.controls if c.key.startswith(f"ws_{kind}_")},
             **{key: k in schemes for k, key in SCHEME_KEYS.items()}, "n_bits": 4,
             "n_gran": "tensor", **more}
 

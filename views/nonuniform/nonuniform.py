@@ -3,7 +3,7 @@ map, k-means, quantile, binary codes), what they cost, and the MX and NVFP4 bloc
 
 import streamlit as st
 
-from lessons import nonuniform
+from lessons import nonuniform, text
 from lessons.nonuniform import SCHEMES
 from ui import charts, fmt, layout, workspace
 from ui.charts import Series, TickRow
@@ -40,7 +40,8 @@ layout.chart(lambda: charts.histogram_with_ticks(
     report.edges, report.counts,
     [TickRow(names[r.kind], r.levels,
              [t("n.levels.hover", name=names[r.kind], index=i, level=fmt.num(v, 4),
-                lo=fmt.num(lo, 4), hi=fmt.num(hi, 4), count=fmt.count(int(n), "fmt.values"))
+                interval=text.interval_text(lo, hi, False, True, 4),
+                count=fmt.count(int(n), "fmt.values"))
               for i, (v, lo, hi, n) in enumerate(zip(r.levels, r.lows, r.highs, r.usage,
                                                      strict=True))], COLORS[r.kind])
      for r in report.results],
@@ -87,12 +88,18 @@ layout.chart(lambda: charts.line_chart(
 
 st.subheader(t("n.curve.title"))
 st.markdown(t("n.curve.intro"))
-curves = layout.computed(nonuniform.curves, ws.key, ws.x, settings, busy=t("n.computing"),
+curves = layout.computed(nonuniform.curves, ws.key, ws.x, settings.for_curves(),
+                         busy=t("n.computing"),
                          invalid=lambda reason: t("n.invalid", reason=reason))
 layout.chart(lambda: charts.line_chart(
     [Series(names[c.kind], c.bits_per_value, c.mse, COLORS[c.kind], points=True)
      for c in curves], [], t("n.curve.x"), t("n.curve.y"), log_y=True),
-    key="n_chart_curve", depends_on=("curve", drawn), summary=t("n.curve.summary"))
+    key="n_chart_curve", depends_on=("curve", ws.key, settings.for_curves()),
+    summary=t("n.curve.summary"))
+if nonuniform.curve_sample(report.size) < report.size:
+    st.caption(t("n.curve.sampled", sample=fmt.count(nonuniform.curve_sample(report.size),
+                                                     "fmt.values"),
+                 size=fmt.count(report.size, "fmt.values")))
 
 st.subheader(t("n.hardware.title"))
 st.markdown(t("n.hardware.intro"))
