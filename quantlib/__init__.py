@@ -17,7 +17,9 @@ from . import (
     formats,
     granularity,
     histogram,
+    matmul,
     observers,
+    outliers,
     presets,
     searches,
     tensors,
@@ -41,8 +43,10 @@ from .formats import (
     format_info,
     stochastic_cast,
 )
+from .matmul import int_matmul, quantized_matmul
 from .metrics import bits_per_value, clipped_fraction, error_split, memory_bytes, metrics
 from .observers import HistogramObserver, MinMaxObserver, MovingAverageMinMaxObserver
+from .outliers import channel_absmax, inject_outliers, llm_int8_matmul, smooth_quant
 from .presets import SEED_EXAMPLES, SEED_TENSORS, seed_tensor
 from .qtypes import GRANULARITIES, Layout, QParams, int_range
 from .tensors import (
@@ -69,6 +73,9 @@ __all__ = [
     # Non-uniform quantization: codebooks, block scaling, MX / NVFP4 block formats
     "BLOCK_FORMATS", "block_quantize", "blockwise", "codebook", "dequantize_codebook",
     "quantize_to_codebook",
+    # Integer matmul, and the fixes for outliers (LLM.int8(), SmoothQuant)
+    "channel_absmax", "inject_outliers", "int_matmul", "llm_int8_matmul", "quantized_matmul",
+    "smooth_quant",
     # Observers: running ranges over calibration batches
     "HistogramObserver", "MinMaxObserver", "MovingAverageMinMaxObserver",
     # Error metrics and storage
@@ -81,6 +88,6 @@ __all__ = [
     # Errors raised for bad arguments (ValueError and TypeError subclasses)
     "ParameterError", "ParameterTypeError",
     # Modules with more helpers
-    "binning", "codebooks", "explain", "formats", "granularity", "histogram", "observers",
-    "presets", "searches", "tensors",
+    "binning", "codebooks", "explain", "formats", "granularity", "histogram", "matmul",
+    "observers", "outliers", "presets", "searches", "tensors",
 ]
