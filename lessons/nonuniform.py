@@ -229,12 +229,21 @@ def _errors(x: np.ndarray, x_hat: np.ndarray, power: float) -> tuple[float, floa
     return mse, sqnr_db(power, mse), top
 
 
+def _usage(indices: np.ndarray, n_levels: int) -> np.ndarray:
+    """Values per level, counted a block at a time (bincount widens uint8 indices to
+    int64: a block's copy stays in cache)."""
+    usage = np.zeros(n_levels, np.int64)
+    for start in range(0, indices.size, _ERROR_BLOCK):
+        usage += np.bincount(indices[start:start + _ERROR_BLOCK], minlength=n_levels)
+    return usage
+
+
 def _scheme(x: np.ndarray, kind: str, s: Settings, power: float) -> SchemeResult:
     a = _quantize(x, kind, s.bits, s)
     levels = a.levels
     mse, sqnr, top = _errors(x, a.x_hat, power)
     cuts = a.cuts * a.shown
-    usage = np.bincount(a.indices.reshape(-1), minlength=levels.size)
+    usage = _usage(a.indices.reshape(-1), levels.size)
     return SchemeResult(
         kind, s.bits, levels * a.shown, np.concatenate([[-math.inf], cuts]),
         np.concatenate([cuts, [math.inf]]), usage,

@@ -16,7 +16,7 @@ import numpy as np
 from .._validate import Interval, ParameterError
 from ..histogram import Histogram
 from ..uniform import as_float_array
-from .nearest import _distinct, _midpoints
+from .nearest import _distinct, _indices_into, _midpoints
 
 # Lloyd-Max runs on a histogram of x: this many bins (sums kept, so bin means are exact)
 # make it cost one pass over x however many iterations follow.
@@ -180,15 +180,23 @@ class QuantileBins:
         >>> quantile_bins([0.0] * 6 + [1.0] * 2, 4).indices([0.0, 1.0]).tolist()
         [0, 1]
         """
-        y = as_float_array(x)
+        y = as_float_array(x).reshape(-1)
         last_bin = self.tops.size - 1
-        first = np.minimum(np.searchsorted(self.tops, y, side="left"), last_bin)
-        last = np.maximum(np.searchsorted(self.edges[:-1], y, side="right") - 1, 0)
-        bins = np.where(last - first >= 2, first + 1, first)  # an inner bin is all y
-        pair = last - first == 1  # two bins share y: the nearer mean
-        nearer = np.abs(self.means[np.minimum(last, last_bin)] - y) < np.abs(
-            self.means[first] - y)
-        bins = np.where(pair & nearer, last, bins)
+        # The first bin whose top is >= y: the count of tops below y, by the codebook
+        # module's fast counting (the tops are values of x: exact in x's dtype).
+        first = np.empty(y.size, np.int64)
+        tops = self.tops[:-1].astype(np.result_type(y.dtype, np.float32))
+        _indices_into(y, tops, first)
+        # Only a value equal to its first bin's top can lie in several bins (ties).
+        tied = np.flatnonzero(y == self.tops[first])
+        if tied.size:
+            v, lo = y[tied], first[tied]
+            hi = np.maximum(np.searchsorted(self.edges[:-1], v, side="right") - 1, 0)
+            pick = np.where(hi - lo >= 2, lo + 1, lo)  # an inner bin is all v
+            nearer = np.abs(self.means[np.minimum(hi, last_bin)] - v) < np.abs(
+                self.means[lo] - v)
+            first[tied] = np.where((hi - lo == 1) & nearer, hi, pick)
+        bins = first.reshape(np.shape(x))
         dtype = np.uint8 if self.levels.size <= 256 else np.uint16
         return self._level_of_bin().astype(dtype)[bins]
 

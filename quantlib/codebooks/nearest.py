@@ -20,6 +20,14 @@ from ..uniform import as_float_array
 _CHUNK = 1 << 14
 _COMPARE_MAX_LEVELS = 64
 _F32 = np.finfo(np.float32)
+# From this many levels on, a value's count of thresholds below it starts from a table
+# over _BUCKETS equal buckets of the thresholds' range and steps over the few
+# thresholds of its own bucket: a handful of passes, however many levels. Codebooks
+# whose thresholds crowd into one bucket (log2's powers of two near 0) keep the
+# comparisons or np.searchsorted.
+_BUCKET_MIN_LEVELS = 24
+_BUCKETS = 4096
+_BUCKET_MAX_CUTS = 3
 
 
 def code_bits(n_levels: int) -> int:
@@ -90,11 +98,49 @@ def _index_dtype(n_levels: int) -> np.dtype:
     return np.min_scalar_type(n_levels - 1)
 
 
+class _Buckets:
+    """Counting thresholds below a value from a bucket table (see _BUCKET_MIN_LEVELS).
+
+    subtle: the bucket of v is floor((v - lo) * inv), computed in the thresholds' dtype
+    for values and thresholds alike. That is monotone in v, so every threshold in a lower
+    bucket than y's is below y and every one in a higher bucket above it: the table's
+    count (thresholds in lower buckets) is exact up to the thresholds of y's own bucket,
+    which the passes step over.
+    """
+
+    def __init__(self, cuts: np.ndarray) -> None:
+        kind = cuts.dtype.type
+        self.lo = kind(cuts[0])
+        with np.errstate(over="ignore", divide="ignore"):
+            self.inv = kind(_BUCKETS / (float(cuts[-1]) - float(cuts[0])))
+        own = self.bucket(cuts)
+        self.table = np.searchsorted(own, np.arange(_BUCKETS)).astype(np.int32)
+        self.crowd = int(np.bincount(own, minlength=1).max())
+        self.padded = np.append(cuts, kind(np.inf))  # a step past the last one never wins
+
+    def bucket(self, v: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            t = (v - self.lo) * self.inv
+        return np.clip(t, 0, _BUCKETS - 1).astype(np.int32)
+
+    def count_below(self, chunk: np.ndarray) -> np.ndarray:
+        idx = self.table[self.bucket(chunk)]
+        for _ in range(self.crowd):
+            idx += self.padded[idx] < chunk
+        return idx
+
+
 def _indices_into(y: np.ndarray, cuts: np.ndarray, out: np.ndarray, scale=None) -> None:
     """``out[...] = number of thresholds below y / scale`` for flat y, chunk by chunk
     (dividing a chunk at a time keeps it in the cache too)."""
     mask = np.empty(min(y.size, _CHUNK), dtype=bool)
     work = np.empty(min(y.size, _CHUNK), dtype=cuts.dtype) if scale is not None else None
+    buckets = None
+    if cuts.size + 1 >= _BUCKET_MIN_LEVELS and np.isfinite(cuts[[0, -1]]).all() and (
+            cuts[-1] > cuts[0]):
+        buckets = _Buckets(cuts)
+        if buckets.crowd > _BUCKET_MAX_CUTS:
+            buckets = None
     few = cuts.size < _COMPARE_MAX_LEVELS
     for start in range(0, y.size, _CHUNK):
         part = slice(start, start + _CHUNK)
@@ -102,7 +148,9 @@ def _indices_into(y: np.ndarray, cuts: np.ndarray, out: np.ndarray, scale=None) 
         if scale is not None:
             with np.errstate(over="ignore"):  # beyond float32: +-inf, which saturates
                 chunk = np.divide(chunk, scale, out=work[: chunk.size], casting="unsafe")
-        if few:
+        if buckets is not None:
+            into[...] = buckets.count_below(chunk)
+        elif few:
             into[...] = 0
             below = mask[: chunk.size]
             for cut in cuts:  # numpy scalars of y's dtype: no float64 upcast
