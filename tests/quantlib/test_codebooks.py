@@ -690,3 +690,47 @@ def test_data_kinds_need_x(kind):
     with pytest.raises(ParameterError, match=kind) as info:
         codebook(kind)
     assert info.value.code == "codebook_needs_x"
+
+
+# --- the bucket table that counts thresholds for many evenly spread levels ------------
+
+
+def _brute_force(y: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Nearest level by distance, float64; a tie at a midpoint goes to the lower level."""
+    d = np.abs(y.astype(np.float64)[:, None] - levels[None, :])
+    best = d.min(axis=1, keepdims=True)
+    return np.argmax(d == best, axis=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind, bits", [("uniform", 5), ("uniform", 8), ("kmeans", 6),
+                                        ("quantile", 7)])
+def test_the_bucket_table_counts_like_a_brute_force_search(kind, bits, dtype, monkeypatch):
+    from quantlib.codebooks import nearest
+    rng = np.random.default_rng(bits)
+    data = rng.standard_normal(20_000)
+    levels = codebook(kind, bits=bits, x=data)
+    assert levels.size >= nearest._BUCKET_MIN_LEVELS  # the bucket path, not comparisons
+    cuts = thresholds(levels)
+    y = np.concatenate([
+        rng.uniform(levels[0] - 1, levels[-1] + 1, 5000),
+        cuts, np.nextafter(cuts, np.inf), np.nextafter(cuts, -np.inf),  # on and beside
+        levels, [0.0]]).astype(dtype)
+    got = quantize_to_codebook(y, levels)
+    # random values: the nearest level by distance
+    assert np.array_equal(got[:5000], _brute_force(y[:5000], levels))
+    far = np.array([np.inf, 1e30, -np.inf, -1e30], dtype)  # saturate to the end levels
+    assert quantize_to_codebook(far, levels).tolist() == [levels.size - 1] * 2 + [0] * 2
+    # on and beside every threshold: the same decisions as comparing with each threshold
+    # (float64 distances cannot judge a tie at a midpoint exactly; the thresholds can)
+    monkeypatch.setattr(nearest, "_BUCKET_MIN_LEVELS", 10**9)
+    assert np.array_equal(got, quantize_to_codebook(y, levels))
+
+
+def test_crowded_thresholds_fall_back_and_still_agree():
+    """log2's powers of two crowd near 0: the table would need many passes there, so the
+    codebook keeps the comparisons (or searchsorted) and the answer is the same."""
+    levels = codebook("log2", bits=8)
+    rng = np.random.default_rng(0)
+    y = np.concatenate([rng.uniform(-1, 1, 3000), rng.uniform(-1e-6, 1e-6, 3000)])
+    assert np.array_equal(quantize_to_codebook(y, levels), _brute_force(y, levels))
