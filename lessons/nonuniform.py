@@ -77,6 +77,27 @@ class Settings:
         chosen bits): a cache key that a new bit width leaves alone."""
         return Settings(self.schemes, DEFAULT_BITS, self.granularity, self.block_size)
 
+    def ones(self) -> tuple[One, ...]:
+        """Each chosen scheme that runs at these bits, as its own settings."""
+        self.check()
+        return tuple(One(kind, self.bits, self.granularity, self.block_size)
+                     for kind in self.schemes if runs_at(kind, self.bits))
+
+    def curve_ones(self) -> tuple[One, ...]:
+        """Each chosen scheme's curve settings (the bits are every width: not a key)."""
+        self.check()
+        return tuple(One(kind, DEFAULT_BITS, self.granularity, self.block_size)
+                     for kind in self.schemes)
+
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        return tuple(kind for kind in self.schemes if not runs_at(kind, self.bits))
+
+    def view(self) -> View:
+        """The histogram's range: symmetric around 0 when a fixed codebook is drawn (its
+        levels span [-absmax, absmax]), else the data's own range."""
+        return View(any(kind not in DATA_KINDS for kind in self.schemes))
+
     def check(self) -> Settings:
         for kind in self.schemes:
             SCHEME.check("scheme", kind)
@@ -84,6 +105,31 @@ class Settings:
         GRANULARITY.check("granularity", self.granularity)
         BLOCK_SIZE.check("block_size", self.block_size)
         return self
+
+
+@dataclass(frozen=True)
+class One:
+    """One scheme on the page: a cache key of its own, so that turning another scheme on
+    or off leaves this one's result (and curve) where it is."""
+
+    kind: str
+    bits: int = DEFAULT_BITS
+    granularity: str = "tensor"
+    block_size: int = 64
+
+    def check(self) -> One:
+        Settings((self.kind,), self.bits, self.granularity, self.block_size).check()
+        if not runs_at(self.kind, self.bits):
+            raise ParameterError("param_range", name="bits",
+                                 allowed=str(bits_allowed(self.kind)), value=str(self.bits))
+        return self
+
+
+@dataclass(frozen=True)
+class View:
+    """What the histogram's range depends on (a cache key)."""
+
+    symmetric: bool = True
 
 
 def runs_at(kind: str, bits: int) -> bool:
@@ -251,24 +297,47 @@ def _scheme(x: np.ndarray, kind: str, s: Settings, power: float) -> SchemeResult
         mse, sqnr, top, a.bits_per_value)
 
 
+def _flat(x) -> np.ndarray:
+    x = as_float_array(x).reshape(-1)
+    if x.size == 0:
+        raise ParameterError("empty_tensor")
+    return x
+
+
+def scheme(x, one: One) -> SchemeResult:
+    """One codebook applied to x (see :class:`SchemeResult`)."""
+    one.check()
+    x = _flat(x)
+    return _scheme(x, one.kind, one, mean_square(x))
+
+
+def histogram(x, view: View = View()) -> tuple[np.ndarray, np.ndarray]:
+    """The histogram under the levels: (edges, counts), over [-absmax, absmax] when a
+    fixed codebook is drawn, else over [min, max] (padded)."""
+    x = _flat(x)
+    lo, hi = float(x.min()), float(x.max())
+    if view.symmetric:
+        top = max(abs(lo), abs(hi))
+        lo, hi = -top, top
+    display = binning.padded_range(lo, hi, margin=DISPLAY_MARGIN)
+    return binning.edges(*display, HIST_BINS), binning.histogram(x, HIST_BINS, *display)[0]
+
+
+def assemble(size: int, settings: Settings, results: tuple[SchemeResult, ...],
+             hist: tuple[np.ndarray, np.ndarray]) -> Report:
+    """The page's report from its parts (each cached on its own by the page)."""
+    return Report(int(size), settings, tuple(results), settings.skipped, *hist)
+
+
 def report(x, settings: Settings = Settings()) -> Report:
     """Every chosen scheme that runs at ``settings.bits`` on x, and the histogram of x.
 
     Raises ParameterError for settings outside the page's choices, or an empty tensor.
     """
     s = settings.check()
-    x = as_float_array(x).reshape(-1)
-    if x.size == 0:
-        raise ParameterError("empty_tensor")
-    power = mean_square(x)
-    results = tuple(_scheme(x, kind, s, power) for kind in s.schemes
-                    if runs_at(kind, s.bits))
-    skipped = tuple(kind for kind in s.schemes if not runs_at(kind, s.bits))
-    lo = min([float(x.min()), *(float(r.levels[0]) for r in results)])
-    hi = max([float(x.max()), *(float(r.levels[-1]) for r in results)])
-    display = binning.padded_range(lo, hi, margin=DISPLAY_MARGIN)
-    return Report(int(x.size), s, results, skipped, binning.edges(*display, HIST_BINS),
-                  binning.histogram(x, HIST_BINS, *display)[0])
+    x = _flat(x)
+    return assemble(x.size, s, tuple(scheme(x, one) for one in s.ones()),
+                    histogram(x, s.view()))
 
 
 @dataclass(frozen=True, eq=False)
@@ -309,27 +378,25 @@ def _sample(x: np.ndarray) -> np.ndarray:
     return x[:runs * SAMPLE_RUN].reshape(runs, SAMPLE_RUN)[::step].reshape(-1)
 
 
-def curves(x, settings: Settings = Settings()) -> list[Curve]:
-    """MSE against bits (2 to 8, where each scheme runs) for every chosen scheme, with the
-    settings' granularity: the cost of each extra bit, scheme by scheme (on an even
-    sample of a tensor over CURVE_SAMPLE values, see :func:`curve_sample`)."""
-    s = settings.check()
-    x = as_float_array(x).reshape(-1)
-    if x.size == 0:
-        raise ParameterError("empty_tensor")
-    x = _sample(x)
+def scheme_curve(x, one: One) -> Curve:
+    """One scheme's MSE at every width it runs at (2 to 8), with ``one``'s granularity
+    (its bits are ignored), on an even sample of a tensor over CURVE_SAMPLE values."""
+    Settings((one.kind,), DEFAULT_BITS, one.granularity, one.block_size).check()
+    x = _sample(_flat(x))
     power = mean_square(x)
-    out = []
-    for kind in s.schemes:
-        widths = [b for b in range(BITS.low, BITS.high + 1) if runs_at(kind, b)]
-        rows = []
-        for b in widths:
-            a = _quantize(x, kind, b, s)
+    rows = []
+    for b in range(BITS.low, BITS.high + 1):
+        if runs_at(one.kind, b):
+            a = _quantize(x, one.kind, b, one)
             rows.append((b, a.bits_per_value, _errors(x, a.x_hat, power)[0]))
-        if rows:
-            b, per_value, mse = (np.array(col) for col in zip(*rows, strict=True))
-            out.append(Curve(kind, b, per_value, mse))
-    return out
+    b, per_value, mse = (np.array(col) for col in zip(*rows, strict=True))
+    return Curve(one.kind, b, per_value, mse)
+
+
+def curves(x, settings: Settings = Settings()) -> list[Curve]:
+    """MSE against bits for every chosen scheme (see :func:`scheme_curve`): the cost of
+    each extra bit, scheme by scheme."""
+    return [scheme_curve(x, one) for one in settings.check().curve_ones()]
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,19 @@ def computed(fn: Callable, tensor_key: Hashable, x, settings: Hashable, *, busy:
         st.stop()
 
 
+def computed_each(fn: Callable, tensor_key: Hashable, x, settings: Sequence[Hashable], *,
+                  busy: str, invalid: Callable[[str], str]) -> tuple:
+    """:func:`computed` for a sequence of settings, each cached on its own (a page's
+    schemes, say: turning one on computes only that one), under one spinner."""
+    try:
+        missing = any(not cache.has_lesson(fn, tensor_key, one) for one in settings)
+        with working(busy, missing):
+            return tuple(cache.lesson(fn, tensor_key, x, one) for one in settings)
+    except CodedError as err:
+        st.error(invalid(coded_error(err)), icon=":material/error:")
+        st.stop()
+
+
 def link_notices() -> None:
     """One line per lesson-link value that was clamped or ignored (none: nothing drawn)."""
     for text in urlstate.notices():

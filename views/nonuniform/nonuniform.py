@@ -23,8 +23,18 @@ settings = controls.draw()
 layout.link_notices()
 if not settings.schemes:
     st.info(t("n.none_chosen"), icon=":material/checklist:")
-report = layout.computed(nonuniform.report, ws.key, ws.x, settings, busy=t("n.computing"),
-                         invalid=lambda reason: t("n.invalid", reason=reason))
+
+
+def invalid(reason: str) -> str:
+    return t("n.invalid", reason=reason)
+
+
+# Each scheme (and its curve) is cached on its own: turning one on computes only that one.
+results = layout.computed_each(nonuniform.scheme, ws.key, ws.x, settings.ones(),
+                               busy=t("n.computing"), invalid=invalid)
+hist = layout.computed(nonuniform.histogram, ws.key, ws.x, settings.view(),
+                       busy=t("n.computing"), invalid=invalid)
+report = nonuniform.assemble(ws.x.size, settings, results, hist)
 names = {kind: t(f"n.scheme.{kind}") for kind in SCHEMES}
 if report.skipped:
     st.caption(t("n.skipped", bits=settings.bits,
@@ -88,9 +98,8 @@ layout.chart(lambda: charts.line_chart(
 
 st.subheader(t("n.curve.title"))
 st.markdown(t("n.curve.intro"))
-curves = layout.computed(nonuniform.curves, ws.key, ws.x, settings.for_curves(),
-                         busy=t("n.computing"),
-                         invalid=lambda reason: t("n.invalid", reason=reason))
+curves = layout.computed_each(nonuniform.scheme_curve, ws.key, ws.x, settings.curve_ones(),
+                              busy=t("n.computing"), invalid=invalid)
 layout.chart(lambda: charts.line_chart(
     [Series(names[c.kind], c.bits_per_value, c.mse, COLORS[c.kind], points=True)
      for c in curves], [], t("n.curve.x"), t("n.curve.y"), log_y=True),
@@ -112,8 +121,7 @@ affine.code(nonuniform.AFFINE_CODE, language="python")
 st.subheader(t("n.blocks.title"))
 st.markdown(t("n.blocks.intro"))
 blocks = layout.computed(nonuniform.block_formats, ws.key, ws.x, nonuniform.Blocks(),
-                         busy=t("n.computing"),
-                         invalid=lambda reason: t("n.invalid", reason=reason))
+                         busy=t("n.computing"), invalid=invalid)
 block_names = {name: t(f"n.bf.{name}") for name in nonuniform.BLOCK_NAMES}
 layout.table(lambda: ({
     t("n.col.format"): [block_names[r.name] for r in blocks],
