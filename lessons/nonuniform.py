@@ -45,6 +45,7 @@ DEFAULT_BITS = 4
 GRANULARITIES = ("tensor", "block")
 GRANULARITY = Options(GRANULARITIES)
 BLOCK_SIZES = (16, 32, 64, 128, 256, 1024)
+DEFAULT_BLOCK = 64
 BLOCK_SIZE = Options(BLOCK_SIZES)
 #: The histogram under the levels.
 HIST_BINS = 160
@@ -70,7 +71,10 @@ class Settings:
     schemes: tuple[str, ...] = DEFAULT_SCHEMES
     bits: int = DEFAULT_BITS
     granularity: str = "tensor"
-    block_size: int = 64
+    block_size: int = DEFAULT_BLOCK
+
+    def __post_init__(self) -> None:
+        _ignore_block_size_per_tensor(self)
 
     def for_curves(self) -> Settings:
         """The settings the MSE-against-bits curves depend on (every width, so not the
@@ -107,6 +111,13 @@ class Settings:
         return self
 
 
+def _ignore_block_size_per_tensor(settings) -> None:
+    """Per tensor, the block size means nothing: keep the default, so that a cache key
+    (and a chart's) does not change with a slider the page shows disabled."""
+    if settings.granularity == "tensor" and settings.block_size in BLOCK_SIZES:
+        object.__setattr__(settings, "block_size", DEFAULT_BLOCK)  # (check() refuses others)
+
+
 @dataclass(frozen=True)
 class One:
     """One scheme on the page: a cache key of its own, so that turning another scheme on
@@ -115,7 +126,10 @@ class One:
     kind: str
     bits: int = DEFAULT_BITS
     granularity: str = "tensor"
-    block_size: int = 64
+    block_size: int = DEFAULT_BLOCK
+
+    def __post_init__(self) -> None:
+        _ignore_block_size_per_tensor(self)
 
     def check(self) -> One:
         Settings((self.kind,), self.bits, self.granularity, self.block_size).check()
