@@ -160,8 +160,10 @@ class SchemeResult:
     kind: str
     bits: int
     levels: np.ndarray
-    lows: np.ndarray  # level i takes x in (lows[i], highs[i]]: ties go to the lower level
-    highs: np.ndarray  # (the outer ends are -inf and inf)
+    lows: np.ndarray  # level i takes x from lows[i] to highs[i] (the outer ends -inf, inf)
+    highs: np.ndarray
+    low_closed: np.ndarray  # per level: is lows[i] itself in (a tie sent up to it)?
+    high_closed: np.ndarray  # per level: is highs[i] itself in? (usually: ties go down)
     usage: np.ndarray  # values on each level
     balance: np.ndarray  # usage as a multiple of an equal share (1 = balanced)
     mse: float
@@ -212,6 +214,7 @@ class _Applied:
     x_hat: np.ndarray
     bits_per_value: float
     shown: float  # the scale the levels are drawn at (the tensor's)
+    up: np.ndarray | None = None  # per threshold: a value right on it goes up
 
 
 def _fit(kind: str, bits: int, data: np.ndarray):
@@ -220,9 +223,16 @@ def _fit(kind: str, bits: int, data: np.ndarray):
     populations), where every other codebook decides at the midpoints between levels."""
     if kind == "quantile":
         bins = quantile_bins(data, 1 << bits)
-        return bins.levels, bins.thresholds(), lambda y: bins.indices(y)
+        return bins.levels, bins.thresholds(), bins.indices
     levels = codebook(kind, bits=bits, x=data)
     return levels, thresholds(levels), lambda y: quantize_to_codebook(y, levels)
+
+
+def _goes_up(index, cuts: np.ndarray) -> np.ndarray:
+    """Whether a value right on each threshold goes to the upper level. Midpoints send
+    it down; a quantile bin's top can send a tied value up, to the bin whose mean is
+    nearer or whose bins it fills."""
+    return index(cuts).astype(np.int64) > np.arange(cuts.size)
 
 
 def _table_bits(levels: np.ndarray, n: int) -> float:
@@ -250,11 +260,12 @@ def _quantize(x: np.ndarray, kind: str, bits: int, s: Settings) -> _Applied:
             per_value = (code_bits(levels.size) + _scale_bits(n, s.block_size)
                          + _table_bits(levels, n))
             return _Applied(levels, cuts, idx, dequantize_codebook(idx, levels, scale=scale),
-                            per_value, absmax)
+                            per_value, absmax, _goes_up(index, cuts))
         levels, cuts, index = _fit(kind, bits, x)  # per tensor: in x's units already
         idx = index(x)
         return _Applied(levels, cuts, idx, dequantize_codebook(idx, levels),
-                        code_bits(levels.size) + _table_bits(levels, n), 1.0)
+                        code_bits(levels.size) + _table_bits(levels, n), 1.0,
+                        _goes_up(index, cuts))
     levels = codebook(kind, bits=bits)
     # The tensor's scale (NF4: absmax; FP4: absmax / 6), stored as FP32 like a block's.
     shown = float(np.float32(absmax / codebook_max(levels)))
@@ -303,10 +314,12 @@ def _scheme(x: np.ndarray, kind: str, s: Settings, power: float) -> SchemeResult
     levels = a.levels
     mse, sqnr, top = _errors(x, a.x_hat, power)
     cuts = a.cuts * a.shown
+    up = np.zeros(cuts.size, bool) if a.up is None else a.up
     usage = _usage(a.indices.reshape(-1), levels.size)
     return SchemeResult(
         kind, s.bits, levels * a.shown, np.concatenate([[-math.inf], cuts]),
-        np.concatenate([cuts, [math.inf]]), usage,
+        np.concatenate([cuts, [math.inf]]), np.concatenate([[False], up]),
+        np.concatenate([~up, [False]]), usage,
         np.where(usage > 0, usage * levels.size / max(x.size, 1), np.nan),  # a gap: unused
         mse, sqnr, top, a.bits_per_value)
 

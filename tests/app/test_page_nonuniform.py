@@ -140,8 +140,9 @@ def test_default_tables_hold_the_lessons_numbers(page):
 
 
 def test_every_tick_says_its_interval_open_below_closed_above(page):
-    """Each level takes x in (low, high]: the hover says so, with the lesson's bounds (to
-    4 digits) and the number of values counted by hand between them."""
+    """Each level takes x in (low, high] (the last one up to ∞, open): the hover says so,
+    with the lesson's bounds (to 4 digits) and the number of values counted by hand
+    between them."""
     x = ql.generate("normal", (64, 256))
     r = nonuniform.report(x, nonuniform.Settings())
     x = x.astype(np.float64).reshape(-1)
@@ -152,7 +153,8 @@ def test_every_tick_says_its_interval_open_below_closed_above(page):
             found = HOVER_INTERVAL.search(text)
             assert found, text
             opening, lo, hi, closing, count = found.groups()
-            assert (opening, closing) == ("(", "]"), text
+            last = i == len(texts) - 1  # up to infinity: open, "∞)"
+            assert (opening, closing) == ("(", ")" if last else "]"), text
             assert [end(lo), end(hi)] == pytest.approx([s.lows[i], s.highs[i]], rel=1e-3)
             by_hand = np.count_nonzero((x > s.lows[i]) & (x <= s.highs[i]))
             assert int(count.replace(",", "")) == by_hand, text
@@ -171,7 +173,8 @@ def test_quantile_ticks_take_their_equal_population_bins(page):
     texts = hovers(page, en("n.scheme.quantile"))
     assert len(texts) == 16
     found = [HOVER_INTERVAL.search(t).groups() for t in texts]
-    assert all((f[0], f[3]) == ("(", "]") for f in found)
+    assert all((f[0], f[3]) == ("(", "]") for f in found[:-1])
+    assert (found[-1][0], found[-1][3]) == ("(", ")")  # up to infinity
     highs = np.array([end(f[2]) for f in found[:-1]])
     assert highs == pytest.approx(tops, rel=1e-3)
     lows = np.array([end(f[1]) for f in found[1:]])

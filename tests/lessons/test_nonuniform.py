@@ -504,30 +504,25 @@ def rounded_normal() -> np.ndarray:
     return np.round(ql.generate("normal", (64, 64), seed=0) * 8)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lessons/nonuniform.py _fit uses QuantileBins.thresholds() (quantlib/codebooks/"
-    "fitted.py: the top of each level's last bin) as the page's intervals (low, high], "
-    "but QuantileBins.indices sends a tied top UP when the next bin's mean is nearer "
-    "(or when its copies fill the next bins). np.repeat(arange(5), 37) as float32, 2 "
-    "bits: bins {0x37, 1x9}, {1x28, 2x18}, {2x19, 3x27}, {3x10, 4x37}, levels [0.196, "
-    "1.391, 2.587, 3.787], highs [1, 2, 3, inf]: the hover says level 0 takes x in "
-    "(-inf, 1] with 37 values, yet 74 values lie there (the 37 ones go to level 1); "
-    "usage [37, 37, 74, 37] against [74, 37, 37, 37] counted in the intervals. The "
-    "same on [-1]*50 + [0]*30 + [2.5]*20 at 4 bits (2.5 shown in (0, 2.5] of level "
-    "0.4167, used by level 2.5, whose interval (2.5, inf] holds nothing) and on "
-    "integer-valued normal weights at 8 bits."))
 @pytest.mark.parametrize("name,bits", [("five-integers", 2), ("three-values", 4),
                                        ("rounded-normal", 8)])
 def test_quantile_intervals_describe_the_decisions_on_tied_data(name, bits):
-    """Per tensor, the hover's claim 'level i takes x in (low, high]' with its count
-    (the usage) should hold on tied data too, as it does on continuous data."""
+    """Per tensor, the hover's claim 'level i takes x in its interval' (with the ends it
+    says it includes) and its count (the usage) hold on tied data too: a tie sent up to
+    the next level makes that level's interval closed at the bottom, and the one below
+    open at the top."""
     x = rounded_normal() if name == "rounded-normal" else TIED[name].astype(np.float32)
     s = run(x, schemes=("quantile",), bits=bits).result("quantile")
     idx = by_hand_bins(x, 1 << bits).level_of(x)
     assert s.usage.tolist() == np.bincount(idx, minlength=s.levels.size).tolist()
-    counted = [int(np.count_nonzero((x > lo) & (x <= hi)))
-               for lo, hi in zip(s.lows, s.highs, strict=True)]
+    counted = []
+    for lo, hi, lc, hc in zip(s.lows, s.highs, s.low_closed, s.high_closed, strict=True):
+        above = (x >= lo) if lc else (x > lo)
+        below = (x <= hi) if hc else (x < hi)
+        counted.append(int(np.count_nonzero(above & below)))
     assert s.usage.tolist() == counted
+    # the ends agree between neighbours: exactly one of them holds each threshold
+    assert np.all(s.high_closed[:-1] != s.low_closed[1:])
 
 
 # --- QuantileBins: indices and thresholds against bins by hand ----------------------

@@ -50,10 +50,11 @@ layout.chart(lambda: charts.histogram_with_ticks(
     report.edges, report.counts,
     [TickRow(names[r.kind], r.levels,
              [t("n.levels.hover", name=names[r.kind], index=i, level=fmt.num(v, 4),
-                interval=text.interval_text(lo, hi, False, True, 4),
+                interval=text.interval_text(lo, hi, lc, hc, 4),
                 count=fmt.count(int(n), "fmt.values"))
-              for i, (v, lo, hi, n) in enumerate(zip(r.levels, r.lows, r.highs, r.usage,
-                                                     strict=True))], COLORS[r.kind])
+              for i, (v, lo, hi, lc, hc, n) in enumerate(zip(
+                  r.levels, r.lows, r.highs, r.low_closed, r.high_closed, r.usage,
+                  strict=True))], COLORS[r.kind])
      for r in report.results],
     t("chart.value"), t("chart.count"), t("chart.x")),
     key="n_chart_levels", depends_on=("levels", drawn),
