@@ -29,9 +29,13 @@ BUDGETS = {"quant_dequant_over_copy": (4.0, "max"), "page_rerun_s_1M": (0.5, "ma
            "page_rerun_s_16M": (2.0, "max"), "chart_payload_kb": (300.0, "max"),
            "entropy_s_1e7": (0.5, "max"), "mse_s_1e7": (0.5, "max"),
            "entropy_speedup_over_loop": (10.0, "min"), "kmeans_s_1e7": (0.5, "max"),
-           "quantile_s_1e7": (0.5, "max"), "codebook_quantize_s_1e7": (0.3, "max")}
+           "quantile_s_1e7": (0.5, "max"), "codebook_quantize_s_1e7": (0.3, "max"),
+           "int_matmul_over_float32": (2.5, "max")}
 CALIBRATION_SIZE = 10**7
 CODEBOOK_SIZE = 10**7
+MATMUL_SIZE = 1024
+#: tokens, in_features, out_features (x is tokens x in, w is out x in)
+LLM_INT8_SHAPE = (512, 4096, 4096)
 
 
 def best_of(fns, repeats: int) -> list[float]:
@@ -94,6 +98,28 @@ def bench_codebooks(repeats: int) -> dict:
             "quantize_s": quantize_s}
 
 
+def bench_matmul(repeats: int) -> dict:
+    """The exact int8 matmul (1024^3) against float32 BLAS on the same shapes, and
+    LLM.int8() at 512x4096 by 4096x4096 against the float32 x @ w.T, taken in turns."""
+    rng = np.random.default_rng(0)
+    n = MATMUL_SIZE
+    qa = rng.integers(-127, 128, (n, n), dtype=np.int8)
+    qb = rng.integers(-127, 128, (n, n), dtype=np.int8)
+    fa, fb = qa.astype(np.float32), qb.astype(np.float32)
+    exact = bool(np.array_equal(ql.int_matmul(qa, qb), qa.astype(np.int64) @ qb.astype(np.int64)))
+    float_s, int_s = best_of([lambda: fa @ fb, lambda: ql.int_matmul(qa, qb)], repeats)
+    tokens, features, out = LLM_INT8_SHAPE
+    x = ql.inject_outliers(ql.generate("normal", (tokens, features), seed=1), count=0,
+                           magnitude=20.0, channels=8).x
+    w = ql.generate("normal", (out, features), seed=2)
+    llm_float_s, llm_s = best_of([lambda: x @ w.T, lambda: ql.llm_int8_matmul(x, w)],
+                                 max(3, repeats // 3))
+    return {"size": n, "exact": exact, "float32_s": float_s, "int_matmul_s": int_s,
+            "int_matmul_over_float32": int_s / float_s, "llm_int8_shape": LLM_INT8_SHAPE,
+            "llm_int8_float32_s": llm_float_s, "llm_int8_s": llm_s,
+            "llm_int8_over_float32": llm_s / llm_float_s}
+
+
 def _payloads(at) -> list[int]:
     return [len(el.proto.spec) for el in at.get("plotly_chart")]
 
@@ -146,6 +172,7 @@ def main() -> None:
     quant = bench_quantize(args.repeats)
     calib = bench_calibration(args.repeats)
     books = bench_codebooks(args.repeats)
+    mm = bench_matmul(args.repeats)
     built = [page for page in views.PAGES if page.path]
     pages = {f"{page.key}_{size}": bench_page(page, shape, args.reruns)
              for page in built for size, shape in PAGE_SIZES.items()}
@@ -159,11 +186,13 @@ def main() -> None:
         "entropy_speedup_over_loop": calib["entropy_speedup_over_loop"],
         "kmeans_s_1e7": books["kmeans_s"], "quantile_s_1e7": books["quantile_s"],
         "codebook_quantize_s_1e7": books["quantize_s"],
+        "int_matmul_over_float32": mm["int_matmul_over_float32"],
     }
     results = {
         "machine": {"python": platform.python_version(), "numpy": np.__version__,
                     "processor": platform.machine()},
-        "quantize": quant, "calibration": calib, "codebooks": books, "pages": pages,
+        "quantize": quant, "calibration": calib, "codebooks": books, "matmul": mm,
+        "pages": pages,
         "budgets": {k: {"measured": figures[k], "budget": budget, "kind": kind,
                         "within": figures[k] <= budget if kind == "max" else figures[k] >= budget}
                     for k, (budget, kind) in BUDGETS.items()},
@@ -186,6 +215,10 @@ def main() -> None:
           f"divergences: {calib['kl_loop_equals_vectorised']})")
     print(f"k-means {books['kmeans_s']:.3f} s, quantile {books['quantile_s']:.3f} s, "
           f"quantize onto 16 levels {books['quantize_s']:.3f} s on {CODEBOOK_SIZE:,} values")
+    print(f"int_matmul {mm['size']}^3 int8 {mm['int_matmul_s'] * 1000:.1f} ms vs float32 "
+          f"{mm['float32_s'] * 1000:.1f} ms (exact: {mm['exact']}); LLM.int8() "
+          f"{'x'.join(map(str, mm['llm_int8_shape']))} {mm['llm_int8_s']:.3f} s vs float32 "
+          f"{mm['llm_int8_float32_s']:.3f} s: {mm['llm_int8_over_float32']:.2f}x")
     for name, p in pages.items():
         print(f"{name}: first run {p['first_run_s']:.2f} s, rerun median "
               f"{p['rerun_s_median']:.3f} s (max {p['rerun_s_max']:.3f} s), "
