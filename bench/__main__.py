@@ -108,6 +108,11 @@ def bench_matmul(repeats: int) -> dict:
     fa, fb = qa.astype(np.float32), qb.astype(np.float32)
     exact = bool(np.array_equal(ql.int_matmul(qa, qb), qa.astype(np.int64) @ qb.astype(np.int64)))
     float_s, int_s = best_of([lambda: fa @ fb, lambda: ql.int_matmul(qa, qb)], repeats)
+    # For contrast: numpy's own integer matmul (no BLAS) at 512^3, against float32 there.
+    half = n // 2
+    ia, ib = qa[:half, :half].astype(np.int32), qb[:half, :half].astype(np.int32)
+    naive_float_s, naive_s = best_of([lambda: fa[:half, :half] @ fb[:half, :half],
+                                      lambda: ia @ ib], 3)
     tokens, features, out = LLM_INT8_SHAPE
     x = ql.inject_outliers(ql.generate("normal", (tokens, features), seed=1), count=0,
                            magnitude=20.0, channels=8).x
@@ -115,7 +120,9 @@ def bench_matmul(repeats: int) -> dict:
     llm_float_s, llm_s = best_of([lambda: x @ w.T, lambda: ql.llm_int8_matmul(x, w)],
                                  max(3, repeats // 3))
     return {"size": n, "exact": exact, "float32_s": float_s, "int_matmul_s": int_s,
-            "int_matmul_over_float32": int_s / float_s, "llm_int8_shape": LLM_INT8_SHAPE,
+            "int_matmul_over_float32": int_s / float_s, "naive_size": half,
+            "naive_int32_s": naive_s, "naive_int32_over_float32": naive_s / naive_float_s,
+            "llm_int8_shape": LLM_INT8_SHAPE,
             "llm_int8_float32_s": llm_float_s, "llm_int8_s": llm_s,
             "llm_int8_over_float32": llm_s / llm_float_s}
 
@@ -216,7 +223,8 @@ def main() -> None:
     print(f"k-means {books['kmeans_s']:.3f} s, quantile {books['quantile_s']:.3f} s, "
           f"quantize onto 16 levels {books['quantize_s']:.3f} s on {CODEBOOK_SIZE:,} values")
     print(f"int_matmul {mm['size']}^3 int8 {mm['int_matmul_s'] * 1000:.1f} ms vs float32 "
-          f"{mm['float32_s'] * 1000:.1f} ms (exact: {mm['exact']}); LLM.int8() "
+          f"{mm['float32_s'] * 1000:.1f} ms (exact: {mm['exact']}); numpy's int32 matmul at "
+          f"{mm['naive_size']}^3 {mm['naive_int32_over_float32']:.0f}x float32; LLM.int8() "
           f"{'x'.join(map(str, mm['llm_int8_shape']))} {mm['llm_int8_s']:.3f} s vs float32 "
           f"{mm['llm_int8_float32_s']:.3f} s: {mm['llm_int8_over_float32']:.2f}x")
     for name, p in pages.items():
