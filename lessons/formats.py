@@ -229,8 +229,9 @@ class CodeGrid:
 
     fmt: str
     values: np.ndarray  # (side, side) float64, NaN for NaN codes
-    kinds: np.ndarray  # (side, side) int: index into formats.CLASSES
+    kinds: np.ndarray  # (side, side) int: index into ``classes``
     bits: list[list[str]]
+    classes: tuple[str, ...]  # the classes the format has, in formats.CLASSES order
 
 
 def code_grid(_x, fmt: str) -> CodeGrid:
@@ -244,9 +245,11 @@ def code_grid(_x, fmt: str) -> CodeGrid:
     side = 1 << (info.bits // 2)
     rows = [formats.compose(code, fmt) for code in range(1 << info.bits)]
     values = np.array([r.value for r in rows]).reshape(-1, side)
-    kinds = np.array([formats.CLASSES.index(r.kind) for r in rows]).reshape(-1, side)
+    # Only the classes the format has: E4M3's legend must not offer an infinity.
+    classes = tuple(k for k in formats.CLASSES if any(r.kind == k for r in rows))
+    kinds = np.array([classes.index(r.kind) for r in rows]).reshape(-1, side)
     bits = [[r.bits for r in rows[i:i + side]] for i in range(0, len(rows), side)]
-    return CodeGrid(fmt, values, kinds, bits)
+    return CodeGrid(fmt, values, kinds, bits, classes)
 
 
 @dataclass(frozen=True, eq=False)

@@ -168,3 +168,13 @@ def test_the_comparison_has_an_error_histogram(page):
     names = [trace["name"] for trace in data]
     assert en("f.name.fp32") not in names and en("f.name.fp4_e2m1") in names
     assert len(page.dataframe[2].value.columns) == 8
+
+
+@pytest.mark.parametrize("fmt, has_inf", [("fp8_e4m3", False), ("fp8_e5m2", True),
+                                          ("fp4_e2m1", False)])
+def test_the_grid_legend_lists_only_the_classes_the_format_has(fmt, has_inf):
+    at = open_app("formats", {"f_grid": fmt})
+    assert_ok(at)
+    legend = _chart(at, "f_chart_grid")["data"][0]["colorbar"]["ticktext"]
+    assert (en("f.kind.inf") in legend) == has_inf
+    assert (en("f.kind.nan") in legend) == ql.format_info(fmt).has_nan

@@ -114,7 +114,11 @@ def test_code_grid_has_every_code_once(fmt):
     assert bits == [format(c, f"0{info.bits}b") for c in range(1 << info.bits)]
     finite = g.values[np.isfinite(g.values)]
     assert np.unique(finite).size == info.finite_values
-    assert g.kinds.max() < len(formats.CLASSES)
+    assert g.kinds.max() < len(g.classes) and set(g.classes) <= set(formats.CLASSES)
+    # the legend lists exactly the classes the format's codes have
+    kinds = {ql.compose(code, fmt).kind for code in range(1 << info.bits)}
+    assert set(g.classes) == kinds
+    assert ("inf" in g.classes) == info.has_inf and ("nan" in g.classes) == info.has_nan
     columns, rows = formats.grid_labels(g)
     assert len(columns) == g.values.shape[1] and len(rows) == g.values.shape[0]
 

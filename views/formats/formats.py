@@ -10,8 +10,9 @@ from views.formats import controls
 
 # Sign, exponent and mantissa, coloured as in the seeds' diagrams.
 FIELD_COLORS = {"sign": "red", "exponent": "green", "mantissa": "blue"}
-# zero, subnormal, normal, inf, NaN
-GRID_COLORS = ("#BAB0AC", "#72B7B2", "#4C78A8", "#F58518", "#E45756")
+# zero, subnormal, normal, inf, NaN: a class keeps its colour whatever the format.
+GRID_COLORS = dict(zip(formats.CLASSES, ("#BAB0AC", "#72B7B2", "#4C78A8", "#F58518",
+                                         "#E45756"), strict=True))
 
 ws = workspace.current()
 layout.header(t("f.title"), t("f.why"))
@@ -91,17 +92,18 @@ st.markdown(t("f.grid.intro"))
 grid_fmt = controls.draw_grid()
 grid = cache.lesson(formats.code_grid, "grid", None, grid_fmt)
 marked = formats.grid_mark(grid, bits_fmt, code)
-kind_names = [t(f"f.kind.{k}") for k in formats.CLASSES]
+kind_names = [t(f"f.kind.{k}") for k in grid.classes]
 columns, rows_ = formats.grid_labels(grid)
 layout.pick_chart(lambda: charts.category_grid(
     grid.kinds, [[fmt.num(v, 3) for v in row] for row in grid.values],
     [[f"{b} = {fmt.num(v, 8)}" for b, v in zip(brow, vrow, strict=True)]
      for brow, vrow in zip(grid.bits, grid.values, strict=True)],
-    columns, rows_, kind_names, GRID_COLORS, t("f.grid.low"), t("f.grid.high"),
+    columns, rows_, kind_names, [GRID_COLORS[k] for k in grid.classes], t("f.grid.low"),
+    t("f.grid.high"),
     height=formats.grid_height(grid), marked=marked),
     key="f_chart_grid", depends_on=("grid", grid_fmt, marked),
     summary=t("f.grid.summary", name=t(f"f.name.{grid_fmt}"),
-              count=fmt.count(grid.values.size, "fmt.values")),
+              count=fmt.count(grid.values.size, "fmt.values"), classes=", ".join(kind_names)),
     on_pick=lambda index: controls.pick_code(grid_fmt, index))
 if marked is not None:
     st.markdown(t("f.grid.marked", bits=d.bits, kind=t(f"f.kind.{d.kind}"),
