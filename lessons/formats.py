@@ -16,6 +16,7 @@ import numpy as np
 from lessons.text import interval_text
 from quantlib import formats
 from quantlib._validate import Interval
+from quantlib.codebooks import fp_grid
 from quantlib.formats import FORMATS, Decomposition, cast, decompose, format_info
 from quantlib.metrics import mean_square, sqnr_db
 from quantlib.uniform import as_float_array, fake_quantize, qparams_from_range
@@ -287,11 +288,8 @@ def number_line(fmt: str, overflow: str) -> NumberLine:
     >>> e4m3.overflow_at, e4m3.overflow_closed, e4m3.overflow_to
     (464.0, False, nan)
     """
-    info = format_info(fmt)
-    codes = np.arange(1 << (info.bits - info.sign_bits))  # the sign bit clear
-    with np.errstate(invalid="ignore"):
-        every = codes.astype(_UINT_OF[info.bits]).view(FORMATS[fmt]).astype(np.float64)
-    values = np.unique(every[np.isfinite(every)])
+    grid = fp_grid(fmt)  # every finite value, sorted, one zero
+    values = grid[grid >= 0]
     mids = (values[:-1] + values[1:]) / 2
     # A midpoint belongs to the value its cast gives: ties go to the even code.
     down = cast(mids, fmt, overflow=overflow).astype(np.float64) == values[:-1]
@@ -350,7 +348,6 @@ def overflow_interval(line: NumberLine) -> str:
     return interval_text(line.overflow_at, math.inf, line.overflow_closed, False)
 
 
-_UINT_OF = {4: np.uint8, 6: np.uint8, 8: np.uint8, 16: np.uint16, 32: np.uint32}
 
 
 def grid_mark(grid: CodeGrid, fmt: str, code: int) -> int | None:

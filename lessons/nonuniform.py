@@ -76,11 +76,6 @@ class Settings:
     def __post_init__(self) -> None:
         _ignore_block_size_per_tensor(self)
 
-    def for_curves(self) -> Settings:
-        """The settings the MSE-against-bits curves depend on (every width, so not the
-        chosen bits): a cache key that a new bit width leaves alone."""
-        return Settings(self.schemes, DEFAULT_BITS, self.granularity, self.block_size)
-
     def ones(self) -> tuple[One, ...]:
         """Each chosen scheme that runs at these bits, as its own settings."""
         self.check()

@@ -11,6 +11,8 @@ from . import base
 from .lines import LOG_AXIS
 
 BAND_WIDTH = 18
+# Neighbouring intervals alternate between a light and the house blue.
+BAND_LIGHT = "#9ECAE9"
 # Where zero sits, as a share of the view from its left end.
 ZERO_INSET = 0.015
 HEIGHT = 230
@@ -47,7 +49,7 @@ def interval_line(lows: np.ndarray, highs: np.ndarray, values: np.ndarray,
     data = [{"type": "scatter", "x": xs, "y": ys, "mode": "lines", "hoverinfo": "skip",
              "line": {"width": BAND_WIDTH, "color": color}, "name": names[0],
              "showlegend": k == 0, "legendgroup": "bands"}
-            for k, ((xs, ys), color) in enumerate(zip(bands, ("#9ECAE9", "#4C78A8"),
+            for k, ((xs, ys), color) in enumerate(zip(bands, (BAND_LIGHT, base.COLOR_X),
                                                       strict=True))]
     data.append({"type": "scatter", "x": [mark(v) for v in values], "y": [0] * len(values),
                  "mode": "markers+text", "text": list(labels), "textposition": "top center",

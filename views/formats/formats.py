@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lessons import formats
+from lessons import formats, text
 from ui import cache, charts, fmt, layout, workspace
 from ui.charts import Series
 from ui.i18n import t
@@ -115,7 +115,7 @@ beyond = formats.overflow_kind(line)
 tail = {"inf": t("f.line.to_inf"), "nan": t("f.line.to_nan")}.get(beyond)
 layout.chart(lambda: charts.interval_line(
     line.lows, line.highs, line.values,
-    [t("f.line.hover", interval=formats.interval_text(lo, hi, lc, hc), value=fmt.num(v, 8))
+    [t("f.line.hover", interval=text.interval_text(lo, hi, lc, hc), value=fmt.num(v, 8))
      for lo, hi, lc, hc, v in zip(line.lows, line.highs, line.low_closed, line.high_closed,
                                   line.values, strict=True)],
     [fmt.num(v, 3) if shown else "" for v, shown in zip(line.values, line.labelled,

@@ -11,6 +11,8 @@ from ui.i18n import t
 from views.nonuniform import controls
 
 COLORS = dict(zip(SCHEMES, charts.PALETTE, strict=True))
+# A bar's hover repeats its label (already in the page's language and units).
+HOVER_TEXT = "%{x}: %{text}<extra></extra>"
 
 ws = workspace.current()
 layout.header(t("n.title"), t("n.why"))
@@ -80,8 +82,8 @@ if report.results:
     with left:
         layout.chart(lambda: charts.bars_with_lines(
             [names[r.kind] for r in report.results], [r.sqnr_db for r in report.results],
-            [fmt.num(r.sqnr_db, 3) for r in report.results], {},
-            {"x": t("n.col.scheme"), "y": t("n.col.sqnr")}, "%{x}: %{y:.1f} dB<extra></extra>"),
+            [fmt.db(r.sqnr_db) for r in report.results], {},
+            {"x": t("n.col.scheme"), "y": t("n.col.sqnr")}, HOVER_TEXT),
             key="n_chart_sqnr", depends_on=("sqnr", drawn), summary=t("n.bars.sqnr"))
     with right:
         layout.chart(lambda: charts.bars_with_lines(
@@ -104,7 +106,7 @@ curves = layout.computed_each(nonuniform.scheme_curve, ws.key, ws.x, settings.cu
 layout.chart(lambda: charts.line_chart(
     [Series(names[c.kind], c.bits_per_value, c.mse, COLORS[c.kind], points=True)
      for c in curves], [], t("n.curve.x"), t("n.curve.y"), log_y=True),
-    key="n_chart_curve", depends_on=("curve", ws.key, settings.for_curves()),
+    key="n_chart_curve", depends_on=("curve", ws.key, settings.curve_ones()),
     summary=t("n.curve.summary"))
 if nonuniform.curve_sample(report.size) < report.size:
     st.caption(t("n.curve.sampled", sample=fmt.count(nonuniform.curve_sample(report.size),
@@ -138,5 +140,5 @@ layout.chart(lambda: charts.bars_with_lines(
     [block_names[r.name] for r in blocks], [r.sqnr_db for r in blocks],
     [t("n.blocks.bar", sqnr=fmt.num(r.sqnr_db, 3), bits=fmt.num(r.bits_per_value, 4))
      for r in blocks], {}, {"x": t("n.col.format"), "y": t("n.col.sqnr")},
-    "%{x}: %{y:.1f} dB<extra></extra>"),
+    HOVER_TEXT),
     key="n_chart_blocks", depends_on=(ws.key, "blocks"), summary=t("n.blocks.summary"))
