@@ -325,6 +325,7 @@ def _labelled(values: np.ndarray) -> np.ndarray:
     out = np.zeros(values.size, bool)
     out[keep] = True
     out[0] = True  # zero, at the line's left end
+    out[1] = False  # the smallest value sits too near zero's label to carry its own
     return out
 
 
