@@ -30,12 +30,16 @@ BUDGETS = {"quant_dequant_over_copy": (4.0, "max"), "page_rerun_s_1M": (0.5, "ma
            "entropy_s_1e7": (0.5, "max"), "mse_s_1e7": (0.5, "max"),
            "entropy_speedup_over_loop": (10.0, "min"), "kmeans_s_1e7": (0.5, "max"),
            "quantile_s_1e7": (0.5, "max"), "codebook_quantize_s_1e7": (0.3, "max"),
-           "int_matmul_over_float32": (2.5, "max")}
+           "int_matmul_over_float32": (2.5, "max"),
+           "granularity_rerun_s_llm_layer": (1.0, "max")}
 CALIBRATION_SIZE = 10**7
 CODEBOOK_SIZE = 10**7
 MATMUL_SIZE = 1024
 #: tokens, in_features, out_features (x is tokens x in, w is out x in)
 LLM_INT8_SHAPE = (512, 4096, 4096)
+#: A page's run at a size of its own: (workspace shape, more of the page's controls). The
+#: Granularity page at an LLM layer: x of 512 x 4096 by w of 4096 x 4096.
+PAGE_EXTRA = {"granularity": {"llm_layer": ((512, 4096), {"g_out": "4096"})}}
 
 
 def best_of(fns, repeats: int) -> list[float]:
@@ -134,7 +138,7 @@ def _payloads(at) -> list[int]:
 # Each page's rerun moves one of its own controls to a value not seen before (no cache
 # hits): the page's bits, which change every number it shows.
 MOVED = {"uniform": "u_bits", "home": "h_bits", "calibration": "c_bits", "formats": "f_demo",
-         "nonuniform": "n_bits"}
+         "nonuniform": "n_bits", "granularity": "g_bits"}
 
 
 def _unseen_values(page) -> list:
@@ -147,11 +151,12 @@ def _unseen_values(page) -> list:
     return [control.bounds.kind(v) for v in values if v != control.default]
 
 
-def bench_page(page, shape: tuple[int, int], reruns: int) -> dict:
+def bench_page(page, shape: tuple[int, int], reruns: int, query: dict | None = None) -> dict:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.query_params.update({"ws_rows": str(shape[0]), "ws_cols": str(shape[1])})
+    at.query_params.update({"ws_rows": str(shape[0]), "ws_cols": str(shape[1]),
+                            **(query or {})})
     at.switch_page(page.path)
     start = time.perf_counter()
     at.run()
@@ -175,7 +180,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--reruns", type=int, default=5)
+    parser.add_argument("--pages", help="only these pages (comma-separated keys), no numerics")
     args = parser.parse_args()
+    if args.pages:
+        return print_pages(args.pages.split(","), args.reruns)
     quant = bench_quantize(args.repeats)
     calib = bench_calibration(args.repeats)
     books = bench_codebooks(args.repeats)
@@ -183,6 +191,8 @@ def main() -> None:
     built = [page for page in views.PAGES if page.path]
     pages = {f"{page.key}_{size}": bench_page(page, shape, args.reruns)
              for page in built for size, shape in PAGE_SIZES.items()}
+    pages |= {f"{page.key}_{size}": bench_page(page, shape, args.reruns, query)
+              for page in built for size, (shape, query) in PAGE_EXTRA.get(page.key, {}).items()}
     figures = {
         "quant_dequant_over_copy": quant["quant_dequant_over_copy"],
         "page_rerun_s_1M": max(p["rerun_s_median"] for k, p in pages.items() if "1M" in k),
@@ -194,6 +204,7 @@ def main() -> None:
         "kmeans_s_1e7": books["kmeans_s"], "quantile_s_1e7": books["quantile_s"],
         "codebook_quantize_s_1e7": books["quantize_s"],
         "int_matmul_over_float32": mm["int_matmul_over_float32"],
+        "granularity_rerun_s_llm_layer": pages["granularity_llm_layer"]["rerun_s_median"],
     }
     results = {
         "machine": {"python": platform.python_version(), "numpy": np.__version__,
@@ -232,6 +243,17 @@ def main() -> None:
               f"{p['rerun_s_median']:.3f} s (max {p['rerun_s_max']:.3f} s), "
               f"largest chart {p['largest_chart_kb']:.1f} KB")
     print(f"written to {RESULTS.relative_to(ROOT)}")
+
+
+def print_pages(keys: list[str], reruns: int) -> None:
+    """Page reruns only, printed and not written (while working on a page)."""
+    for page in (p for p in views.PAGES if p.key in keys):
+        sizes = {**{k: (v, None) for k, v in PAGE_SIZES.items()}, **PAGE_EXTRA.get(page.key, {})}
+        for size, (shape, query) in sizes.items():
+            p = bench_page(page, shape, reruns, query)
+            print(f"{page.key}_{size}: first run {p['first_run_s']:.2f} s, rerun median "
+                  f"{p['rerun_s_median']:.3f} s (max {p['rerun_s_max']:.3f} s), "
+                  f"largest chart {p['largest_chart_kb']:.1f} KB")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ SMOOTH_MIN = 1e-5
 DEFAULT_ALPHA = 0.5
 #: How strongly SmoothQuant migrates: 0 leaves x's maxima, 1 makes them all 1.
 ALPHA = Interval(float, 0.0, 1.0)
+#: Vector-wise codes: 8 bits is LLM.int8(); fewer bits run the same scheme, for teaching.
+VECTORWISE_BITS = Interval(int, 2, 8)
 #: How large an outlier is: a multiple of x's spread, or of its channel's own values.
 MAGNITUDE = Interval(float, 1e-6, 1e6)
 
@@ -205,8 +207,10 @@ class Int8Result:
     threshold: float
 
 
-def vectorwise_quantize(a: np.ndarray, skip=()) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric int8 codes per row, absmax / 127, leaving out the columns ``skip``.
+def vectorwise_quantize(a: np.ndarray, skip=(), *, bits: int = 8
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 codes per row, absmax / 127, leaving out the columns ``skip``
+    (``bits`` below 8: absmax / (2^(bits-1) - 1), the same scheme on fewer codes).
 
     >>> codes, scales = vectorwise_quantize(np.array([[0.3, -0.6, 9.0], [0.0, 0.0, 1.0]]),
     ...                                     skip=np.array([2]))
@@ -220,6 +224,7 @@ def vectorwise_quantize(a: np.ndarray, skip=()) -> tuple[np.ndarray, np.ndarray]
     non-finite scale: callers check). Scales, division and rounding are float64, so
     float32 and float64 copies of ``a`` get the same codes.
     """
+    qmax = 2 ** (VECTORWISE_BITS.check("bits", bits) - 1) - 1
     codes, scales = np.empty(a.shape, dtype=np.float32), np.empty(a.shape[0])
     step = max(1, _BLOCK // max(a.shape[1], 1))
     for start in range(0, a.shape[0], step):
@@ -228,14 +233,14 @@ def vectorwise_quantize(a: np.ndarray, skip=()) -> tuple[np.ndarray, np.ndarray]
         # pass over a: dropping the outlier columns needs no copy of a without them.
         block = a[rows].astype(np.float64)
         block[:, skip] = 0.0
-        scale = scales[rows] = _absmax(block, axis=1) / INT8_MAX
+        scale = scales[rows] = _absmax(block, axis=1) / qmax
         with np.errstate(invalid="ignore"):  # inf / inf: that row's scale is inf already
             block /= np.where(scale > 0, scale, 1.0)[:, None]
         np.rint(block, out=block)
         # |a| <= absmax makes |q| <= 127 for a normal scale; a subnormal float64 scale is
         # coarse enough to give 128, which the clip keeps in int8.
         if np.any((scale > 0) & (scale < _F64_TINY)):
-            np.clip(block, -INT8_MAX, INT8_MAX, out=block)
+            np.clip(block, -qmax, qmax, out=block)
         codes[rows] = block
     return codes, scales
 
@@ -256,7 +261,8 @@ def int_dot(qx: np.ndarray, qw: np.ndarray) -> np.ndarray:
     return acc
 
 
-def llm_int8_matmul(x, w, *, threshold: float = DEFAULT_THRESHOLD) -> Int8Result:
+def llm_int8_matmul(x, w, *, threshold: float = DEFAULT_THRESHOLD, bits: int = 8
+                    ) -> Int8Result:
     """``x @ w.T`` by LLM.int8(): outlier input features in float, the rest in int8.
 
     Seed 002's vector as two tokens, through an identity layer: the -99 sits in column 2,
@@ -278,16 +284,18 @@ def llm_int8_matmul(x, w, *, threshold: float = DEFAULT_THRESHOLD) -> Int8Result
     whole weight rows, once), multiplied exactly in integers (see :func:`int_dot`) and
     rescaled by the outer product of the scales. ``threshold=inf`` is plain vector-wise
     int8; a threshold at or below the smallest nonzero |x| sends every column with a
-    nonzero value to float, which is the float result.
+    nonzero value to float, which is the float result. ``bits`` (2 to 8; 8 is the paper's)
+    runs the same decomposition with fewer codes, absmax / (2^(bits-1) - 1), for teaching.
     Returns an :class:`Int8Result`.
     """
     x, w = _operands(x, w)
     threshold = _check_threshold(threshold)
+    VECTORWISE_BITS.check("bits", bits)
     column_absmax = _absmax(x, axis=0)
     _require_finite("x", x, column_absmax)
     outliers = np.flatnonzero(column_absmax >= threshold)
-    x_codes, row_scales = vectorwise_quantize(x, outliers)
-    w_codes, col_scales = vectorwise_quantize(w, outliers)
+    x_codes, row_scales = vectorwise_quantize(x, outliers, bits=bits)
+    w_codes, col_scales = vectorwise_quantize(w, outliers, bits=bits)
     w_float = w[:, outliers]
     _require_finite("w", w, np.append(col_scales, np.max(np.abs(w_float), initial=0.0)))
     float_part = (x[:, outliers] @ w_float.T).astype(np.float32)

@@ -11,6 +11,7 @@ import quantlib as ql
 import views
 from lessons import calibration, calibration_maths, home, uniform, uniform_maths
 from lessons import formats as lesson_formats
+from lessons import granularity as lesson_granularity
 from lessons import nonuniform as lesson_nonuniform
 from quantlib import _validate, tensors
 from quantlib import formats as qformats
@@ -19,6 +20,7 @@ from ui import charts, language, workspace
 from ui.i18n import LANGUAGES, catalogue
 from ui.urlstate import ControlTable
 from views.calibration import controls as calibration_controls
+from views.granularity import controls as granularity_controls
 from views.nonuniform import controls as nonuniform_controls
 from views.uniform import controls as uniform_controls
 
@@ -68,6 +70,11 @@ def dynamic_keys() -> set[str]:
         "n.preset.note": nonuniform_controls.PRESETS,
         "n.col": ("mse", "max_error"),
         "f.col": ("max", "normal", "subnormal", "eps", "mse", "max_error", "sqnr"),
+        "g.axis": ("row", "column"), "g.error.title": ("row", "column"),
+        "g.error.summary": ("row", "column"), "g.heat.x": lesson_granularity.GRANULARITIES,
+        "g.heat.y": lesson_granularity.GRANULARITIES, "g.fix": lesson_granularity.FIXES,
+        "g.how": lesson_granularity.FIXES, "g.preset.note": granularity_controls.PRESETS,
+        "g.scales": ("one", "other"),
     }
     keys = {f"{prefix}.{name}" for prefix, names in fam.items() for name in names}
     return keys.union(*(table_keys(table) for table in TABLES))
@@ -113,7 +120,7 @@ SAME_IN_BOTH = {"chart.staircase", "lang.label", "u.col.error", "u.col.q", "u.co
                 "u.col.x_hat", "u.metric.scale_focus", "u.metric.zero", "u.mode.affine",
                 "ws.label_generated",
                 # Formulas and symbols, the same in every language.
-                "f.demo.point_three", "f.specials.111"}
+                "f.demo.point_three", "f.specials.111", "g.curve.hover"}
 
 
 def test_the_vietnamese_catalogue_is_not_english():

@@ -4,6 +4,7 @@ from ui.nav import PageInfo
 
 from .calibration import controls as calibration
 from .formats import controls as formats
+from .granularity import controls as granularity
 from .home import controls as home
 from .nonuniform import controls as nonuniform
 from .uniform import controls as uniform
@@ -15,7 +16,8 @@ PAGES = (
     PageInfo("uniform", "basics", ":material/stairs:", "views/uniform/uniform.py", uniform.TABLE),
     PageInfo("calibration", "ranges", ":material/tune:", "views/calibration/calibration.py",
              calibration.TABLE),
-    PageInfo("granularity", "ranges", ":material/grid_view:"),
+    PageInfo("granularity", "ranges", ":material/grid_view:",
+             "views/granularity/granularity.py", granularity.TABLE),
     PageInfo("nonuniform", "beyond", ":material/scatter_plot:",
              "views/nonuniform/nonuniform.py", nonuniform.TABLE),
     PageInfo("matmul", "inference", ":material/calculate:"),

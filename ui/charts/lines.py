@@ -16,6 +16,8 @@ POINT_SIZE = 5
 LOG_AXIS = {"type": "log", "dtick": 1, "exponentformat": "power"}
 # At most about this many decade ticks on a log axis.
 LOG_TICKS = 10
+# Data spanning fewer decades than this get ticks at 1, 2 and 5 times each power of ten.
+FEW_DECADES = 2
 
 
 def _log_axis(values: list, shown: tuple[float, float] | None = None) -> dict:
@@ -26,7 +28,18 @@ def _log_axis(values: list, shown: tuple[float, float] | None = None) -> dict:
     else:
         positive = [v for v in values if v is not None and v > 0]
         decades = math.log10(max(positive) / min(positive)) if positive else 1.0
+    if shown is None and decades < FEW_DECADES and positive:
+        return _few_decades(min(positive), max(positive))
     return {**LOG_AXIS, "dtick": max(1, math.ceil(decades / LOG_TICKS))}
+
+
+def _few_decades(low: float, high: float) -> dict:
+    """Ticks at 1, 2 and 5 times the powers of ten, written out in full (a log axis over
+    a decade or two would otherwise show one tick, or a bare "2" and "5")."""
+    ticks = [m * 10.0 ** e for e in range(math.floor(math.log10(low)) - 1,
+                                          math.ceil(math.log10(high)) + 1) for m in (1, 2, 5)]
+    ticks = [v for v in ticks if low / 2.5 <= v <= high * 2.5]
+    return {"type": "log", "tickvals": ticks, "ticktext": [f"{v:g}" for v in ticks]}
 
 
 @dataclass(frozen=True)
