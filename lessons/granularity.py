@@ -63,8 +63,12 @@ ALPHAS = tuple(round(a / 20, 2) for a in range(21))
 CURVE_ROWS, CURVE_OUT = 64, 256
 #: How much higher than the best finite SQNR an exact result's bar stands (dB).
 EXACT_BAR_DB = 10.0
-#: The fixes are measured on at most this many output features (scales from all of w).
+#: The fixes are measured on at most this many output features (scales from all of w),
 MEASURE_OUT = 1024
+#: on a batch of at most this many tokens and multiply-adds (512 x 4096 by 1024 x 4096),
+MAX_TOKENS, MEASURE_MACS = 4096, 2**31
+#: and x has at most this many features (seeded weights of up to 4096 x 8192).
+MAX_FEATURES = 8192
 #: Per-channel charts beyond this many channels show each bucket's largest value.
 MAX_POINTS = 512
 #: Up to this many points, each is marked on a per-channel line.
@@ -191,6 +195,12 @@ def activations(x, build: Build = Build()) -> Activations:
     if x.size == 0:
         raise ParameterError("empty_tensor")
     x = x.reshape(1, -1) if x.ndim < 2 else x.reshape(-1, x.shape[-1])
+    if x.shape[1] > MAX_FEATURES:
+        raise ParameterError(
+            "param_range", name="features (the last axis of x)",
+            allowed=f"at most {MAX_FEATURES:,}: give the workspace tensor at most "
+                    f"{MAX_FEATURES:,} columns (a vector is one token of that many features)",
+            value=f"{x.shape[1]:,}")
     none = np.zeros(0, dtype=np.int64)
     if build.outliers == "none" or build.count == 0:
         return Activations(x, none, none, none)
@@ -384,7 +394,8 @@ class Fix:
 
 @dataclass(frozen=True, eq=False)
 class Fixes:
-    shape: tuple[int, int]  # x
+    shape: tuple[int, int]  # the batch of x the layer is run on
+    tokens: int  # all the tokens of x (the batch is the first ones)
     out_features: int
     measured_out: int  # the output features y is measured on (the first ones)
     fixes: tuple[Fix, ...]
@@ -453,19 +464,29 @@ def _smoothed(x: np.ndarray, w: np.ndarray, maxima, alpha: float, bits: int) -> 
     return quantized_matmul(x / s, w * s, qx, qw).y
 
 
+def batch_tokens(shape: tuple[int, int], out: int) -> int:
+    """How many tokens of x (the first ones) the layer is run on: all of them, unless
+    the product with ``out`` output features would take over ``MEASURE_MACS``
+    multiply-adds or ``MAX_TOKENS`` tokens (a batch, as a layer sees one)."""
+    return max(1, min(shape[0], MAX_TOKENS, MEASURE_MACS // (out * shape[1])))
+
+
 def fixes(x, settings: FixSettings = FixSettings()) -> Fixes:
     """The int matmul y = x @ w.T per tensor, and with each of the four fixes.
 
-    Every scale comes from the whole of x and w; the products are measured on the first
-    ``MEASURE_OUT`` output features (all of them up to that many): each output feature
-    is a dot product of its own, so a sample of them measures the same error, at a
-    quarter of the cost for a 4096 x 4096 layer.
+    The layer runs on a batch of x's tokens (all of them up to ``batch_tokens``), and
+    every scale of x comes from that batch, as a layer would see it. Every scale of w
+    comes from all of w; the products are measured on the first ``MEASURE_OUT`` output
+    features (all of them up to that many): each output feature is a dot product of its
+    own, so a sample of them measures the same error, at a quarter of the cost for a
+    4096 x 4096 layer.
     """
     s = settings.check()
     bits = s.curve.bits
-    x = activations(x, s.curve.build).x
-    w_all = weights(s.curve.out_features, x.shape[1])
+    x_all = activations(x, s.curve.build).x
+    w_all = weights(s.curve.out_features, x_all.shape[1])
     w = w_all[:MEASURE_OUT]
+    x = x_all[:batch_tokens(x_all.shape, w.shape[0])]
     y = x @ w.T
     maxima = channel_absmax(x, w_all, np.ones(x.shape[1]))
     amax, w_amax = float(maxima.x_before.max()), float(maxima.w_before.max())
@@ -487,7 +508,8 @@ def fixes(x, settings: FixSettings = FixSettings()) -> Fixes:
     marked = np.full(absmax.shape, np.nan)
     marked[llm.outlier_columns] = absmax[llm.outlier_columns]
     return Fixes(
-        shape=x.shape, out_features=w_all.shape[0], measured_out=w.shape[0], fixes=found,
+        shape=x.shape, tokens=x_all.shape[0], out_features=w_all.shape[0],
+        measured_out=w.shape[0], fixes=found,
         clip_range=(float(lo_hi[0]), float(lo_hi[1])), minmax_range=(-amax, amax),
         clipped_share=float(np.mean(np.abs(x) > clip_at)) if clip_at < amax else 0.0,
         llm_columns=np.asarray(llm.outlier_columns), float_share=float(llm.float_share),
@@ -522,6 +544,7 @@ def alpha_curve(x, curve: Curve = Curve()) -> AlphaCurve:
     curve = curve.check()
     x = activations(x, curve.build).x
     w = weights(curve.out_features, x.shape[1])
+    x = x[:batch_tokens(x.shape, min(w.shape[0], MEASURE_OUT))]
     maxima = channel_absmax(x, w, np.ones(x.shape[1]))
     xa, wa = x[:CURVE_ROWS], w[:CURVE_OUT]
     y = xa @ wa.T

@@ -74,7 +74,7 @@ def dynamic_keys() -> set[str]:
         "g.error.summary": ("row", "column"), "g.heat.x": lesson_granularity.GRANULARITIES,
         "g.heat.y": lesson_granularity.GRANULARITIES, "g.fix": lesson_granularity.FIXES,
         "g.how": lesson_granularity.FIXES, "g.preset.note": granularity_controls.PRESETS,
-        "g.scales": ("one", "other"),
+        "g.scales": ("one", "other"), "g.columns": ("one", "other"),
     }
     keys = {f"{prefix}.{name}" for prefix, names in fam.items() for name in names}
     return keys.union(*(table_keys(table) for table in TABLES))

@@ -59,7 +59,7 @@ with problem:
         [], channel_axis, t("g.axis.absmax"), log_y=True, hover=CHANNEL_HOVER),
         key="g_chart_absmax", depends_on=("absmax", drawn),
         summary=t("g.problem.summary", columns=view.shape[1],
-                  injected=view.injected))
+                  injected=fmt.count(view.injected, "g.columns")))
     if absmax.bucket > 1:
         st.caption(t("g.pooled", bucket=absmax.bucket))
     layout.metric_grid([
@@ -129,6 +129,8 @@ names = {name: t(f"g.fix.{name}") for name in FIXES}
 with fixes_box:
     st.caption(t("g.fixes.shape", tokens=fixed.shape[0], features=fixed.shape[1],
                  out=fixed.out_features, bits=settings.bits))
+    if fixed.shape[0] < fixed.tokens:
+        st.caption(t("g.fixes.batch", batch=fixed.shape[0], tokens=fixed.tokens))
     if fixed.measured_out < fixed.out_features:
         st.caption(t("g.fixes.sampled", measured=fixed.measured_out, out=fixed.out_features))
     rows = fixed.fixes
@@ -167,9 +169,9 @@ with fixes_box:
                 [fixed.threshold, fixed.threshold], COLOR_ACCENT, dash="dash")],
         [], channel_axis, t("g.axis.absmax"), log_y=True, hover=CHANNEL_HOVER),
         key="g_chart_llm", depends_on=("llm", fixes_drawn),
-        summary=t("g.llm.summary", count=fixed.llm_columns.size, columns=fixed.shape[1],
-                  threshold=fmt.num(fixed.threshold)))
-    st.markdown(t("g.llm.result", count=fixed.llm_columns.size,
+        summary=t("g.llm.summary", count=fmt.count(fixed.llm_columns.size, "g.columns"),
+                  columns=fixed.shape[1], threshold=fmt.num(fixed.threshold)))
+    st.markdown(t("g.llm.result", count=fmt.count(fixed.llm_columns.size, "g.columns"),
                   columns=fixed.float_columns() or t("g.llm.no_columns"),
                   share=fmt.pct(fixed.float_share),
                   sqnr=fmt.db(fixed.fix("llm_int8").sqnr_db)))
