@@ -26,10 +26,10 @@ import numpy as np
 from quantlib._validate import Interval, Options, ParameterError
 from quantlib.calibration import calibrate, choose_qparams
 from quantlib.matmul import quantized_matmul
-from quantlib.metrics import metrics
+from quantlib.metrics import metrics, sqnr_db
 from quantlib.outliers import channel_absmax, inject_outliers, llm_int8_matmul, smoothing_scales
 from quantlib.tensors import generate
-from quantlib.uniform import as_float_array, fake_quantize, qparams_from_range, quantize
+from quantlib.uniform import as_float_array, dequantize, qparams_from_range, quantize
 
 from .text import num
 
@@ -66,7 +66,7 @@ EXACT_BAR_DB = 10.0
 #: The fixes are measured on at most this many output features (scales from all of w),
 MEASURE_OUT = 1024
 #: on a batch of at most this many tokens and multiply-adds (512 x 4096 by 1024 x 4096),
-MAX_TOKENS, MEASURE_MACS = 4096, 2**31
+MAX_TOKENS, MEASURE_MACS = 1024, 2**31
 #: and x has at most this many features (seeded weights of up to 4096 x 8192).
 MAX_FEATURES = 8192
 #: Per-channel charts beyond this many channels show each bucket's largest value.
@@ -269,19 +269,23 @@ def channels(n: int, **series: np.ndarray) -> Channels:
                     {name: _pool(v, bucket) for name, v in series.items()})
 
 
-def _relative_error(x: np.ndarray, x_hat: np.ndarray, axis: int) -> np.ndarray:
-    """||x_hat - x|| / ||x|| per row (axis=1) or column (axis=0), in percent; 0 for an
-    exact channel, NaN (a gap) for a channel of zeros that did not stay zero."""
-    err = np.sqrt(((x_hat.astype(np.float64) - x) ** 2).sum(axis=axis))
-    norm = np.sqrt((x.astype(np.float64) ** 2).sum(axis=axis))
+def _square_sums(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of a² per row and per column, in float64 (one float32 square of a)."""
+    sq = np.square(a, dtype=np.float32)
+    return sq.sum(axis=1, dtype=np.float64), sq.sum(axis=0, dtype=np.float64)
+
+
+def _relative_error(err: np.ndarray, norm: np.ndarray) -> np.ndarray:
+    """||x_hat - x|| / ||x|| per channel in percent, from the channels' sums of squares;
+    0 for an exact channel, NaN (a gap) for a channel of zeros that did not stay zero."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel = 100.0 * err / norm
+        rel = 100.0 * np.sqrt(err / norm)
     return np.where(err == 0, 0.0, np.where(norm == 0, np.nan, rel))
 
 
 def _collapsed(q: np.ndarray) -> float:
     """The share of values that land on the codes -1, 0 and 1."""
-    return float(np.mean(np.abs(q.astype(np.int64)) <= 1))
+    return float(np.count_nonzero((q >= -1) & (q <= 1)) / q.size)
 
 
 # --- the granularity section ---------------------------------------------------------
@@ -353,7 +357,10 @@ def granular(x, view: View = View()) -> Granular:
     layout = _layout(view.granularity, view.group_size, x.shape)
     chosen = choose_qparams(x, bits=view.bits, symmetric=True, narrow_range=True, **layout)
     q_one, q = quantize(x, one), quantize(x, chosen)
-    x_one, x_hat = fake_quantize(x, one), fake_quantize(x, chosen)
+    power_rows, power_columns = _square_sums(x)
+    err_one = _square_sums(dequantize(q_one, one) - x)
+    err = _square_sums(dequantize(q, chosen) - x)
+    power, n = float(power_rows.sum()), x.size
     grid = _scale_grid(chosen.scale, view.granularity, x.shape)
     absmax = np.max(np.abs(x), axis=0).astype(np.float64)
     small = x.size <= MAX_CODES
@@ -362,13 +369,14 @@ def granular(x, view: View = View()) -> Granular:
         outlier_columns=a.columns, granularity=view.granularity,
         group_size=layout.get("group_size", view.group_size), scale_count=grid.size,
         scales=grid[:HEAT_ROWS, :HEAT_COLUMNS], scales_shape=grid.shape,
-        scale_tensor=float(one.scale), sqnr_db=metrics(x, x_hat)["sqnr_db"],
-        sqnr_db_tensor=metrics(x, x_one)["sqnr_db"], collapsed=_collapsed(q),
-        collapsed_tensor=_collapsed(q_one),
-        row_error=channels(x.shape[0], one=_relative_error(x, x_one, 1),
-                           chosen=_relative_error(x, x_hat, 1)),
-        column_error=channels(x.shape[1], one=_relative_error(x, x_one, 0),
-                              chosen=_relative_error(x, x_hat, 0)),
+        scale_tensor=float(one.scale),
+        sqnr_db=sqnr_db(power / n, float(err[0].sum()) / n),
+        sqnr_db_tensor=sqnr_db(power / n, float(err_one[0].sum()) / n),
+        collapsed=_collapsed(q), collapsed_tensor=_collapsed(q_one),
+        row_error=channels(x.shape[0], one=_relative_error(err_one[0], power_rows),
+                           chosen=_relative_error(err[0], power_rows)),
+        column_error=channels(x.shape[1], one=_relative_error(err_one[1], power_columns),
+                              chosen=_relative_error(err[1], power_columns)),
         column_absmax=channels(x.shape[1], absmax=absmax, outlier=_outlier_marks(absmax, a)),
         values=x.reshape(-1).tolist() if small else None,
         codes=q.reshape(-1).tolist() if small else None,
