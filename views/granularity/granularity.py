@@ -57,7 +57,7 @@ with problem:
          Series(t("g.series.injected"), absmax.index, absmax.series["outlier"], COLOR_CLIP,
                 points=True)],
         [], channel_axis, t("g.axis.absmax"), log_y=True, hover=CHANNEL_HOVER),
-        key="g_chart_absmax", depends_on=("absmax", drawn),
+        key="g_chart_absmax", depends_on=("absmax", ws.key, settings.build()),
         summary=t("g.problem.summary", columns=view.shape[1],
                   injected=fmt.count(view.injected, "g.columns")))
     if absmax.bucket > 1:
@@ -168,7 +168,8 @@ with fixes_box:
          Series(t("g.series.threshold"), [cols.index[0], cols.index[-1]],
                 [fixed.threshold, fixed.threshold], COLOR_ACCENT, dash="dash")],
         [], channel_axis, t("g.axis.absmax"), log_y=True, hover=CHANNEL_HOVER),
-        key="g_chart_llm", depends_on=("llm", fixes_drawn),
+        key="g_chart_llm",
+        depends_on=("llm", ws.key, settings.build(), settings.threshold, settings.out_features),
         summary=t("g.llm.summary", count=fmt.count(fixed.llm_columns.size, "g.columns"),
                   columns=fixed.shape[1], threshold=fmt.num(fixed.threshold)))
     st.markdown(t("g.llm.result", count=fmt.count(fixed.llm_columns.size, "g.columns"),
@@ -187,7 +188,8 @@ with fixes_box:
          Series(t("g.series.x_after"), mig.index, mig.series["x_after"], COLOR_X),
          Series(t("g.series.w_after"), mig.index, mig.series["w_after"], COLOR_X_HAT)],
         [], channel_axis, t("g.axis.absmax"), log_y=True, hover=CHANNEL_HOVER),
-        key="g_chart_migration", depends_on=("migration", fixes_drawn),
+        key="g_chart_migration",
+        depends_on=("migration", ws.key, settings.curve(), settings.alpha),
         summary=t("g.smooth.summary", alpha=fmt.num(settings.alpha),
                   x_before=fmt.num(fixed.absmax_x[0], 4), x_after=fmt.num(fixed.absmax_x[1], 4),
                   w_before=fmt.num(fixed.absmax_w[0], 4), w_after=fmt.num(fixed.absmax_w[1], 4)))
@@ -201,7 +203,7 @@ with fixes_box:
         [Marker(t("g.curve.marker", alpha=fmt.num(settings.alpha)), (settings.alpha,),
                 COLOR_ACCENT)],
         t("g.alpha"), t("g.col.sqnr"), hover=t("g.curve.hover")),
-        key="g_chart_alpha", depends_on=("alpha", fixes_drawn),
+        key="g_chart_alpha", depends_on=("alpha", ws.key, settings.curve(), settings.alpha),
         summary=t("g.curve.summary", best=fmt.num(curve.best),
                   sqnr=fmt.db(curve.best_sqnr)))
     if curve.sampled:
