@@ -1,6 +1,14 @@
 """Quantization Lab: the entry point (`streamlit run app.py`)."""
 
-import streamlit as st
+import os
+
+# After each matrix product OpenBLAS's threads spin for 2^28 cycles (about 0.1 s) before
+# they sleep. A room of students runs many small products, and that spinning was a third
+# of the server's CPU per rerun (bench.load); at 2^4 cycles large products are as fast.
+# It must be set before numpy loads OpenBLAS, which the first import below does.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+import streamlit as st  # noqa: E402
 
 import views
 from ui import language, nav, server, urlstate, workspace

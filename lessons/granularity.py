@@ -63,7 +63,8 @@ OUT_FEATURE = Options(OUT_FEATURES)
 #: The seeded weights: normal, 1/sqrt(features), as a Linear layer is initialised.
 W_SEED = 7
 FIXES = ("per_tensor", "clipping", "finer", "llm_int8", "smooth_quant")
-ALPHAS = tuple(round(a / 20, 2) for a in range(21))
+#: The alpha curve's points (the slider moves in steps of 0.05; the curve is drawn in 0.1).
+ALPHAS = tuple(round(a / 10, 1) for a in range(11))
 #: The alpha curve is computed on at most this many tokens and output features (with the
 #: scales of the whole tensors), so that it stays cheap at 512 x 4096 by 4096 x 4096.
 CURVE_ROWS, CURVE_OUT = 64, 256
@@ -476,7 +477,7 @@ def _smoothed(x: np.ndarray, w: np.ndarray, maxima, alpha: float, bits: int) -> 
     qx = _symmetric(float(np.max(maxima.x_before / s)), bits)
     qw = _symmetric(float(np.max(maxima.w_before * s)), bits)
     # Symmetric codes have no zero-point terms: the exact integer product, one rescale
-    # (quantized_matmul's path, without its checks: the alpha curve takes 21 of these).
+    # (quantized_matmul's path, without its checks: the alpha curve takes 11 of these).
     codes_x = quantize(x / s, qx).astype(np.float32)
     codes_w = quantize(w * s, qw).astype(np.float32)
     return (int_dot(codes_x, codes_w) * (qx.scale * qw.scale)).astype(np.float32)
