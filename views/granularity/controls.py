@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from lessons import granularity
@@ -76,24 +78,42 @@ def reset() -> None:
     urlstate.set_values(TABLE)
 
 
-def draw_outliers() -> dict:
-    """The outlier controls and the bit width: the problem's settings."""
+#: Each field of the lesson's Settings and the control that sets it.
+FIELDS = {"outliers": "g_outliers", "count": "g_count", "magnitude": "g_magnitude",
+          "bits": "g_bits", "granularity": "g_gran", "group_size": "g_group",
+          "out_features": "g_out", "clip": "g_clip", "percentile": "g_pct",
+          "threshold": "g_threshold", "alpha": "g_alpha"}
+
+
+def current() -> granularity.Settings:
+    """The settings every control holds now (drawn in this run or not)."""
+    return granularity.Settings(**{name: urlstate.value(TABLE[key])
+                                   for name, key in FIELDS.items()})
+
+
+def draw_outliers() -> granularity.Settings:
+    """The outlier controls and the bit width (they change every section); the settings
+    of every control."""
     c1, c2, c3, c4 = st.columns([1.5, 1, 1, 1])
     kind = urlstate.draw(TABLE["g_outliers"], where=c1)
-    count = urlstate.draw(TABLE["g_count"], where=c2, disabled=kind == "none")
-    magnitude = urlstate.draw(TABLE["g_magnitude"], where=c3, disabled=kind == "none")
-    bits = urlstate.draw(TABLE["g_bits"], where=c4)
-    return {"outliers": kind, "count": count, "magnitude": magnitude, "bits": bits}
+    urlstate.draw(TABLE["g_count"], where=c2, disabled=kind == "none")
+    urlstate.draw(TABLE["g_magnitude"], where=c3, disabled=kind == "none")
+    urlstate.draw(TABLE["g_bits"], where=c4)
+    urlstate.publish(TABLE)
+    return current()
 
 
-def draw_granularity() -> dict:
+def draw_granularity(settings: granularity.Settings) -> granularity.Settings:
+    """The granularity controls (drawn in their own fragment); ``settings`` with them."""
     c1, c2 = st.columns([2, 1])
     gran = urlstate.draw(TABLE["g_gran"], where=c1)
     group = urlstate.draw(TABLE["g_group"], where=c2, disabled=gran != "group")
-    return {"granularity": gran, "group_size": group}
+    urlstate.publish(TABLE)
+    return dataclasses.replace(settings, granularity=gran, group_size=group)
 
 
-def draw_fixes() -> dict:
+def draw_fixes(settings: granularity.Settings) -> granularity.Settings:
+    """The fixes' controls (drawn in their own fragment); ``settings`` with them."""
     c1, c2, c3 = st.columns(3)
     out = urlstate.draw(TABLE["g_out"], where=c1)
     clip = urlstate.draw(TABLE["g_clip"], where=c2)
@@ -102,5 +122,5 @@ def draw_fixes() -> dict:
     threshold = urlstate.draw(TABLE["g_threshold"], where=c4)
     alpha = urlstate.draw(TABLE["g_alpha"], where=c5)
     urlstate.publish(TABLE)
-    return {"out_features": out, "clip": clip, "percentile": pct, "threshold": threshold,
-            "alpha": alpha}
+    return dataclasses.replace(settings, out_features=out, clip=clip, percentile=pct,
+                               threshold=threshold, alpha=alpha)

@@ -4,7 +4,7 @@ per-group scales, clipping, LLM.int8() and SmoothQuant fix it, measured on y = x
 import streamlit as st
 
 from lessons import granularity
-from lessons.granularity import FIXES, Settings
+from lessons.granularity import FIXES
 from ui import charts, fmt, layout, workspace
 from ui.charts import Marker, Series
 from ui.charts.base import COLOR_ACCENT, COLOR_CLIP, COLOR_X, COLOR_X_HAT
@@ -22,22 +22,10 @@ preset = layout.preset_and_reset(controls.preset_selector, controls.reset, t("g.
 if preset in controls.PRESETS:
     st.markdown(t(f"g.preset.note.{preset}"))
 
-# The controls sit in their sections; all are drawn before anything is computed.
-problem = st.container()
-with problem:
-    st.subheader(t("g.problem.title"))
-    chosen = controls.draw_outliers()
-granular_box = st.container()
-with granular_box:
-    st.subheader(t("g.gran.title"))
-    st.markdown(t("g.gran.intro"))
-    chosen |= controls.draw_granularity()
-fixes_box = st.container()
-with fixes_box:
-    st.subheader(t("g.fixes.title"))
-    st.markdown(t("g.fixes.intro"))
-    chosen |= controls.draw_fixes()
-settings = Settings(**chosen)
+# The outlier controls and the bits change every section: a full rerun. The granularity
+# controls and the fixes' controls each rerun only their own section (a fragment).
+st.subheader(t("g.problem.title"))
+settings = controls.draw_outliers()
 layout.link_notices()
 
 
@@ -47,29 +35,36 @@ def invalid(reason: str) -> str:
 
 view = layout.computed(granularity.granular, ws.key, ws.x, settings.view(),
                        busy=t("g.computing"), invalid=invalid)
-drawn = (ws.key, settings.view())
 channel_axis = t("g.axis.column")
 
-with problem:
-    absmax = view.column_absmax
-    layout.chart(lambda: charts.line_chart(
-        [Series(t("g.series.absmax"), absmax.index, absmax.series["absmax"], COLOR_X),
-         Series(t("g.series.injected"), absmax.index, absmax.series["outlier"], COLOR_CLIP,
-                points=True)],
-        [], channel_axis, t("g.axis.absmax"), log_y=True, hover=CHANNEL_HOVER),
-        key="g_chart_absmax", depends_on=("absmax", ws.key, settings.build()),
-        summary=t("g.problem.summary", columns=view.shape[1],
-                  injected=fmt.count(view.injected, "g.columns")))
-    if absmax.bucket > 1:
-        st.caption(t("g.pooled", bucket=absmax.bucket))
-    layout.metric_grid([
-        layout.Metric(t("g.m.scale_one"), fmt.num(view.scale_tensor, 4), t("g.m.scale_one_help")),
-        layout.Metric(t("g.m.collapsed_one"), fmt.pct(view.collapsed_tensor),
-                      t("g.m.collapsed_help")),
-        layout.Metric(t("g.m.sqnr_one"), fmt.db(view.sqnr_db_tensor), t("g.m.sqnr_help")),
-    ], columns=3)
+absmax = view.column_absmax
+layout.chart(lambda: charts.line_chart(
+    [Series(t("g.series.absmax"), absmax.index, absmax.series["absmax"], COLOR_X),
+     Series(t("g.series.injected"), absmax.index, absmax.series["outlier"], COLOR_CLIP,
+            points=True)],
+    [], channel_axis, t("g.axis.absmax"), log_y=True, hover=CHANNEL_HOVER),
+    key="g_chart_absmax", depends_on=("absmax", ws.key, settings.build()),
+    summary=t("g.problem.summary", columns=view.shape[1],
+              injected=fmt.count(view.injected, "g.columns")))
+if absmax.bucket > 1:
+    st.caption(t("g.pooled", bucket=absmax.bucket))
+layout.metric_grid([
+    layout.Metric(t("g.m.scale_one"), fmt.num(view.scale_tensor, 4), t("g.m.scale_one_help")),
+    layout.Metric(t("g.m.collapsed_one"), fmt.pct(view.collapsed_tensor),
+                  t("g.m.collapsed_help")),
+    layout.Metric(t("g.m.sqnr_one"), fmt.db(view.sqnr_db_tensor), t("g.m.sqnr_help")),
+], columns=3)
 
-with granular_box:
+
+@st.fragment
+def granularity_section() -> None:
+    """Per tensor, row, column or group: its controls rerun only this section."""
+    st.subheader(t("g.gran.title"))
+    st.markdown(t("g.gran.intro"))
+    chosen = controls.draw_granularity(settings)
+    view = layout.computed(granularity.granular, ws.key, ws.x, chosen.view(),
+                           busy=t("g.computing"), invalid=invalid)
+    drawn = (ws.key, chosen.view())
     gran_name = t(f"g.gran.{view.granularity}")
     layout.metric_grid([
         layout.Metric(t("g.m.scales"), fmt.count(view.scale_count, "g.scales"),
@@ -119,16 +114,24 @@ with granular_box:
             t("g.col.q_chosen", name=gran_name): view.codes,
         }, {}), depends_on=("codes", drawn))
 
-fixed = layout.computed(granularity.fixes, ws.key, ws.x, settings.fixes(),
-                        busy=t("g.computing_fixes"), invalid=invalid)
-curve = layout.computed(granularity.alpha_curve, ws.key, ws.x, settings.curve(),
-                        busy=t("g.computing_fixes"), invalid=invalid)
-fixes_drawn = (ws.key, settings.fixes())
-names = {name: t(f"g.fix.{name}") for name in FIXES}
 
-with fixes_box:
+granularity_section()
+
+
+@st.fragment
+def fixes_section() -> None:
+    """The four fixes of y = x @ w.T: their controls rerun only this section."""
+    st.subheader(t("g.fixes.title"))
+    st.markdown(t("g.fixes.intro"))
+    chosen = controls.draw_fixes(settings)
+    fixed = layout.computed(granularity.fixes, ws.key, ws.x, chosen.fixes(),
+                            busy=t("g.computing_fixes"), invalid=invalid)
+    curve = layout.computed(granularity.alpha_curve, ws.key, ws.x, chosen.curve(),
+                            busy=t("g.computing_fixes"), invalid=invalid)
+    fixes_drawn = (ws.key, chosen.fixes())
+    names = {name: t(f"g.fix.{name}") for name in FIXES}
     st.caption(t("g.fixes.shape", tokens=fixed.shape[0], features=fixed.shape[1],
-                 out=fixed.out_features, bits=settings.bits))
+                 out=fixed.out_features, bits=chosen.bits))
     if fixed.shape[0] < fixed.tokens:
         st.caption(t("g.fixes.batch", batch=fixed.shape[0], tokens=fixed.tokens))
     if fixed.measured_out < fixed.out_features:
@@ -153,7 +156,7 @@ with fixes_box:
         summary=t("g.fixes.summary", best=names[max(rows, key=lambda f: f.sqnr_db).name],
                   base=fmt.db(base_sqnr)))
     clip = fixed.fix("clipping")
-    st.markdown(t("g.clip.result", method=t(f"g.clip.{settings.clip}"),
+    st.markdown(t("g.clip.result", method=t(f"g.clip.{chosen.clip}"),
                   lo=fmt.num(fixed.clip_range[0], 4), hi=fmt.num(fixed.clip_range[1], 4),
                   amax=fmt.num(fixed.minmax_range[1], 4), share=fmt.pct(fixed.clipped_share),
                   sqnr=fmt.db(clip.sqnr_db), base=fmt.db(base_sqnr)))
@@ -169,7 +172,7 @@ with fixes_box:
                 [fixed.threshold, fixed.threshold], COLOR_ACCENT, dash="dash")],
         [], channel_axis, t("g.axis.absmax"), log_y=True, hover=CHANNEL_HOVER),
         key="g_chart_llm",
-        depends_on=("llm", ws.key, settings.build(), settings.threshold, settings.out_features),
+        depends_on=("llm", ws.key, chosen.build(), chosen.threshold, chosen.out_features),
         summary=t("g.llm.summary", count=fmt.count(fixed.llm_columns.size, "g.columns"),
                   columns=fixed.shape[1], threshold=fmt.num(fixed.threshold)))
     st.markdown(t("g.llm.result", count=fmt.count(fixed.llm_columns.size, "g.columns"),
@@ -189,8 +192,8 @@ with fixes_box:
          Series(t("g.series.w_after"), mig.index, mig.series["w_after"], COLOR_X_HAT)],
         [], channel_axis, t("g.axis.absmax"), log_y=True, hover=CHANNEL_HOVER),
         key="g_chart_migration",
-        depends_on=("migration", ws.key, settings.curve(), settings.alpha),
-        summary=t("g.smooth.summary", alpha=fmt.num(settings.alpha),
+        depends_on=("migration", ws.key, chosen.curve(), chosen.alpha),
+        summary=t("g.smooth.summary", alpha=fmt.num(chosen.alpha),
                   x_before=fmt.num(fixed.absmax_x[0], 4), x_after=fmt.num(fixed.absmax_x[1], 4),
                   w_before=fmt.num(fixed.absmax_w[0], 4), w_after=fmt.num(fixed.absmax_w[1], 4)))
     if mig.bucket > 1:
@@ -200,19 +203,20 @@ with fixes_box:
         [Series(t("g.series.smooth"), curve.alphas, curve.sqnr_db, COLOR_X, points=True),
          Series(t("g.fixes.baseline"), [0.0, 1.0], [base_sqnr, base_sqnr], COLOR_CLIP,
                 dash="dot")],
-        [Marker(t("g.curve.marker", alpha=fmt.num(settings.alpha)), (settings.alpha,),
+        [Marker(t("g.curve.marker", alpha=fmt.num(chosen.alpha)), (chosen.alpha,),
                 COLOR_ACCENT)],
         t("g.alpha"), t("g.col.sqnr"), hover=t("g.curve.hover")),
-        key="g_chart_alpha", depends_on=("alpha", ws.key, settings.curve(), settings.alpha),
+        key="g_chart_alpha", depends_on=("alpha", ws.key, chosen.curve(), chosen.alpha),
         summary=t("g.curve.summary", best=fmt.num(curve.best),
                   sqnr=fmt.db(curve.best_sqnr)))
     if curve.sampled:
         st.caption(t("g.curve.sampled", rows=curve.rows, out=curve.out_features))
 
+    def the_maths() -> tuple:
+        return (granularity.latex(view, fixed, chosen.bits), [t("g.maths.note")],
+                [layout.Code(t("g.maths.code"), granularity.CODE)])
 
-def the_maths() -> tuple:
-    return (granularity.latex(view, fixed, settings.bits), [t("g.maths.note")],
-            [layout.Code(t("g.maths.code"), granularity.CODE)])
+    layout.maths(controls.TABLE["g_maths"], t("g.maths.intro"), the_maths)
 
 
-layout.maths(controls.TABLE["g_maths"], t("g.maths.intro"), the_maths)
+fixes_section()
