@@ -12,6 +12,7 @@ import views
 from lessons import calibration, calibration_maths, home, uniform, uniform_maths
 from lessons import formats as lesson_formats
 from lessons import granularity as lesson_granularity
+from lessons import matmul as lesson_matmul
 from lessons import nonuniform as lesson_nonuniform
 from quantlib import _validate, tensors
 from quantlib import formats as qformats
@@ -21,6 +22,7 @@ from ui.i18n import LANGUAGES, catalogue
 from ui.urlstate import ControlTable
 from views.calibration import controls as calibration_controls
 from views.granularity import controls as granularity_controls
+from views.matmul import controls as matmul_controls
 from views.nonuniform import controls as nonuniform_controls
 from views.uniform import controls as uniform_controls
 
@@ -75,6 +77,11 @@ def dynamic_keys() -> set[str]:
         "g.heat.y": lesson_granularity.GRANULARITIES, "g.fix": lesson_granularity.FIXES,
         "g.how": lesson_granularity.FIXES, "g.preset.note": granularity_controls.PRESETS,
         "g.scales": ("one", "other"), "g.columns": ("one", "other"),
+        "m.col": ("i", "j", "products", "zw_term", "zx_term", "zz_term", "acc", "scale", "y",
+                  "format", "bytes", "ratio"),
+        "m.path": ("float", "simulated", "integer"), "m.heat.summary": ("float", "simulated",
+                                                                        "integer"),
+        "m.format": tuple(lesson_matmul.STORAGE), "m.preset.note": matmul_controls.PRESETS,
     }
     keys = {f"{prefix}.{name}" for prefix, names in fam.items() for name in names}
     return keys.union(*(table_keys(table) for table in TABLES))
@@ -120,7 +127,7 @@ SAME_IN_BOTH = {"chart.staircase", "lang.label", "u.col.error", "u.col.q", "u.co
                 "u.col.x_hat", "u.metric.scale_focus", "u.metric.zero", "u.mode.affine",
                 "ws.label_generated",
                 # Formulas and symbols, the same in every language.
-                "f.demo.point_three", "f.specials.111", "g.curve.hover"}
+                "f.demo.point_three", "f.specials.111", "g.curve.hover", "m.col.y"}
 
 
 def test_the_vietnamese_catalogue_is_not_english():

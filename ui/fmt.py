@@ -9,7 +9,7 @@ from lessons.text import num
 from .i18n import t
 from .markdown import plain
 
-__all__ = ["count", "db", "num", "pct", "plain", "shape", "size"]
+__all__ = ["count", "db", "num", "pct", "plain", "seconds", "shape", "size"]
 
 _UNITS = ("B", "KB", "MB", "GB", "TB")
 _KILO = 1000.0  # decimal units, as storage and model cards use
@@ -50,6 +50,20 @@ def size(nbytes) -> str:
             return f"{value:.4g} B" if unit == "B" else f"{num(shown, 3)} {unit}"
         value /= _KILO
     return f"{value:.3g} {_UNITS[-1]}"
+
+
+def seconds(value) -> str:
+    """A duration: ``0.85 s``, ``12.3 ms``, ``45 µs``."""
+    if _missing(value):
+        return "—"
+    value = float(value)
+    if _infinite(value):
+        return f"{_infinite(value)} s"
+    if abs(value) >= 1:
+        return f"{num(value, 3)} s"
+    if abs(value) >= 1e-3:
+        return f"{num(value * 1e3, 3)} ms"
+    return f"{num(value * 1e6, 3)} µs"
 
 
 def shape(dims) -> str:

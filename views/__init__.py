@@ -6,6 +6,7 @@ from .calibration import controls as calibration
 from .formats import controls as formats
 from .granularity import controls as granularity
 from .home import controls as home
+from .matmul import controls as matmul
 from .nonuniform import controls as nonuniform
 from .uniform import controls as uniform
 
@@ -20,7 +21,8 @@ PAGES = (
              "views/granularity/granularity.py", granularity.TABLE),
     PageInfo("nonuniform", "beyond", ":material/scatter_plot:",
              "views/nonuniform/nonuniform.py", nonuniform.TABLE),
-    PageInfo("matmul", "inference", ":material/calculate:"),
+    PageInfo("matmul", "inference", ":material/calculate:", "views/matmul/matmul.py",
+             matmul.TABLE),
     PageInfo("model", "inference", ":material/neurology:"),
     PageInfo("quiz", "class", ":material/quiz:"),
 )

@@ -67,7 +67,7 @@ def test_every_page_loads(page, server, key, lang):
     assert page.get_by_text("Page not found").count() == 0
     no_exception(page)
     title = catalogue(lang)[f"nav.{key}" if key != "home" else "home.title"]
-    if key in ("uniform", "calibration", "formats", "nonuniform", "granularity"):  # long titles
+    if key in ("uniform", "calibration", "formats", "nonuniform", "granularity", "matmul"):
         title = catalogue(lang)[f"{key[0]}.title"]
     assert page.locator("h1").first.inner_text().strip() == title
     assert page.locator(".js-plotly-plot").count() >= 1

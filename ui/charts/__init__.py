@@ -9,7 +9,7 @@ from .bars import bars_with_lines
 from .base import PALETTE, cycle, figure, validate
 from .distributions import error_histogram, level_histogram
 from .grid import category_grid
-from .heatmap import log_heatmap
+from .heatmap import log_heatmap, signed_heatmap
 from .lines import Marker, Series, line_chart, marked_histogram
 from .numberline import interval_line
 from .relations import error_cloud, staircase
@@ -28,4 +28,4 @@ def labels() -> dict[str, str]:
 __all__ = ["LABELS", "PALETTE", "Marker", "Series", "TickRow", "bars_with_lines",
            "category_grid", "cycle", "error_cloud", "error_histogram", "figure",
            "histogram_with_ticks", "interval_line", "labels", "level_histogram", "line_chart",
-           "log_heatmap", "marked_histogram", "staircase", "validate"]
+           "log_heatmap", "marked_histogram", "signed_heatmap", "staircase", "validate"]

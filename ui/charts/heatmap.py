@@ -42,3 +42,28 @@ def log_heatmap(z: np.ndarray, hover: list[list[str]], x_title: str, y_title: st
         height = min(height, STRIP_HEIGHT)
     return {"data": data, "layout": base.layout(
         x_title, y_title, height=height, hovermode="closest", xaxis=xaxis, yaxis=yaxis)}
+
+
+def signed_heatmap(z: np.ndarray, x_title: str, y_title: str, color_title: str, *,
+                   hover: str, height: int = base.HEIGHT, span: float | None = None) -> dict:
+    """Cells of a signed matrix on a diverging scale centred on 0 (blue below, red above),
+    symmetric about 0 up to ``span`` (default: the largest |z|), so that two maps with
+    the same ``span`` compare cell by cell. ``hover`` is a plotly template of %{x},
+    %{y} and %{z}. Row 0 is on top, as in a matrix."""
+    z = np.asarray(z, np.float64)
+    top = float(np.max(np.abs(z))) if z.size else 0.0
+    span = span if span and span > 0 else (top if top > 0 else 1.0)
+    rows, columns = z.shape
+    # float32 is plenty for colours and hovers, and goes to the browser as compact binary.
+    data = [{"type": "heatmap", "z": z.astype(np.float32), "x": list(range(columns)),
+             "y": list(range(rows)), "zmin": -span, "zmax": span, "zmid": 0.0,
+             "colorscale": "RdBu", "reversescale": False, "hovertemplate": hover,
+             "xgap": 1 if columns <= GAP_CELLS else 0, "ygap": 1 if rows <= GAP_CELLS else 0,
+             "colorbar": {"title": {"text": color_title}}}]
+    xaxis = {"dtick": base.integer_step(columns), "showticklabels": columns > 1}
+    yaxis = {"autorange": "reversed", "dtick": base.integer_step(rows),
+             "showticklabels": rows > 1}
+    if rows <= FEW_ROWS:
+        height = min(height, STRIP_HEIGHT)
+    return {"data": data, "layout": base.layout(
+        x_title, y_title, height=height, hovermode="closest", xaxis=xaxis, yaxis=yaxis)}
