@@ -85,19 +85,18 @@ class Settings:
 
     def shapes(self) -> Shapes:
         """What the operands are made from (not how they are quantized)."""
-        return Shapes(self.source, self.tokens, self.features, self.out_features,
-                      self.x_kind)
+        return Shapes(self.source, self.tokens, self.features, self.out_features)
 
 
 @dataclass(frozen=True)
 class Shapes:
-    """The operands' source, sizes and distribution: a cache key for timing them."""
+    """The operands' source and sizes: a cache key for timing them (the time of a
+    product does not depend on its values)."""
 
     source: str = "generate"
     tokens: int = 64
     features: int = 256
     out_features: int = 128
-    x_kind: str = "relu"
 
 
 # --- the operands --------------------------------------------------------------------
@@ -221,40 +220,6 @@ class Tiny:
         return {name: a.reshape(-1).tolist() for name, a in columns.items()}
 
 
-@dataclass(frozen=True, eq=False)
-class Report:
-    shape: tuple[int, int, int]  # M, K, N
-    x_qparams: QParams
-    w_qparams: QParams
-    float_y: np.ndarray  # at most HEAT x HEAT of each
-    simulated_y: np.ndarray
-    integer_y: np.ndarray
-    simulated_error: np.ndarray
-    integer_error: np.ndarray
-    simulated: Measure
-    integer: Measure
-    agreement: float  # max |y_sim - y_int| / max |y|
-    asymmetric: bool  # any zero point
-    acc_range: tuple[int, int]  # the int32 accumulators' smallest and largest
-    tiny: Tiny | None
-
-    @property
-    def y_span(self) -> float:
-        """The largest |y| shown: one colour scale for the three results."""
-        return float(np.max(np.abs(self.float_y))) if self.float_y.size else 0.0
-
-    @property
-    def error_span(self) -> float:
-        """The largest |error| shown: one colour scale for both errors."""
-        both = [np.max(np.abs(e)) for e in (self.simulated_error, self.integer_error) if e.size]
-        return float(max(both, default=0.0))
-
-    @property
-    def cut(self) -> bool:
-        """The heatmaps show only the first HEAT rows and columns of y."""
-        return self.float_y.shape != (self.shape[0], self.shape[2])
-
-
 def _full(a, shape) -> np.ndarray:
     return np.broadcast_to(np.asarray(a), shape).copy()
 
@@ -282,30 +247,6 @@ def _tiny(x, w, qx, qw, r) -> Tiny:
         multiplier=float(np.broadcast_to(req.multiplier, (m, n))[0, 0]),
         m0=int(np.broadcast_to(req.m0, (m, n))[0, 0]),
         shift=int(np.broadcast_to(req.shift, (m, n))[0, 0]), out_codes=np.asarray(req.codes))
-
-
-def report(ws_x, settings: Settings = Settings()) -> Report:
-    """y = x @ w.T three ways: float32, simulated (fake-quantized operands, a float
-    matmul) and integer-only (int8 codes, an exact int32 accumulator, zero-point terms,
-    one rescale by s_x·s_w)."""
-    s = settings.check()
-    x, w = operands(ws_x, s)
-    qx, qw = qparams(x, w, s)
-    y = x @ w.T
-    sim = fake_quantize(x, qx) @ fake_quantize(w, qw).T
-    r = quantized_matmul(x, w, qx, qw)
-    top = float(np.max(np.abs(y))) if y.size else 0.0
-    gap = float(np.max(np.abs(sim.astype(np.float64) - r.y)))
-    tiny = _tiny(x, w, qx, qw, r) if max(x.size, w.size) <= TINY_VALUES else None
-    asymmetric = bool(np.any(np.asarray(qx.zero_point) != 0)
-                      or np.any(np.asarray(qw.zero_point) != 0))
-    return Report(
-        shape=(x.shape[0], x.shape[1], w.shape[0]), x_qparams=qx, w_qparams=qw,
-        float_y=y[:HEAT, :HEAT], simulated_y=sim[:HEAT, :HEAT], integer_y=r.y[:HEAT, :HEAT],
-        simulated_error=(sim - y)[:HEAT, :HEAT], integer_error=(r.y - y)[:HEAT, :HEAT],
-        simulated=_measure(y, sim), integer=_measure(y, r.y),
-        agreement=gap / top if top else gap, asymmetric=asymmetric,
-        acc_range=(int(r.acc.min()), int(r.acc.max())), tiny=tiny)
 
 
 # --- the int16 overflow --------------------------------------------------------------
@@ -356,9 +297,14 @@ def overflow(ws_x, settings: Settings = Settings()) -> Overflow:
     s = settings.check()
     x, w = operands(ws_x, s)
     qx, qw = qparams(x, w, s)
-    r = quantized_matmul(x, w, qx, qw)
+    return _overflow(quantized_matmul(x, w, qx, qw))
+
+
+def _overflow(r) -> Overflow:
     exact = np.asarray(r.products, dtype=np.int64)
-    wrapped = int_matmul(r.qx, r.qw.T, accumulator="int16")
+    # An int16 accumulator ends at the exact sum modulo 2^16 (int_matmul's "int16" mode
+    # gives the same), so the wrong outputs are those whose exact sum leaves int16.
+    wrong = (exact < INT16_MIN) | (exact > INT16_MAX)
     flat = int(np.argmax(np.abs(exact)))
     row, column = divmod(flat, exact.shape[1])
     terms = r.qx[row].astype(np.int64) * r.qw[column].astype(np.int64)
@@ -366,7 +312,7 @@ def overflow(ws_x, settings: Settings = Settings()) -> Overflow:
     running16 = _wrap16(running)
     apart = np.flatnonzero(running16 != running)
     return Overflow(
-        wrapped_share=float(np.mean(wrapped.astype(np.int64) != exact)),
+        wrapped_share=float(np.mean(wrong)),
         largest=int(np.max(np.abs(exact))) if exact.size else 0, row=int(row),
         column=int(column), ks=np.arange(1, running.size + 1), running=running,
         running_int16=running16, first_wrap=int(apart[0]) + 1 if apart.size else None,
@@ -407,6 +353,69 @@ def _storage(n: int, k: int, s: Settings) -> tuple[Storage, ...]:
         total = n * k * size + (params * per_param if name.startswith("int") else 0)
         rows.append(Storage(name, total, total / (n * k * STORAGE["fp32"])))
     return tuple(rows)
+
+
+# --- the report ----------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Report:
+    shape: tuple[int, int, int]  # M, K, N
+    x_qparams: QParams
+    w_qparams: QParams
+    float_y: np.ndarray  # at most HEAT x HEAT of each
+    simulated_y: np.ndarray
+    integer_y: np.ndarray
+    simulated_error: np.ndarray
+    integer_error: np.ndarray
+    simulated: Measure
+    integer: Measure
+    agreement: float  # max |y_sim - y_int| / max |y|
+    asymmetric: bool  # any zero point
+    acc_range: tuple[int, int]  # the int32 accumulators' smallest and largest
+    tiny: Tiny | None
+    overflow: Overflow
+    storage: tuple[Storage, ...]  # w in each format, with its scales and zero points
+
+    @property
+    def y_span(self) -> float:
+        """The largest |y| shown: one colour scale for the three results."""
+        return float(np.max(np.abs(self.float_y))) if self.float_y.size else 0.0
+
+    @property
+    def error_span(self) -> float:
+        """The largest |error| shown: one colour scale for both errors."""
+        both = [np.max(np.abs(e)) for e in (self.simulated_error, self.integer_error) if e.size]
+        return float(max(both, default=0.0))
+
+    @property
+    def cut(self) -> bool:
+        """The heatmaps show only the first HEAT rows and columns of y."""
+        return self.float_y.shape != (self.shape[0], self.shape[2])
+
+
+def report(ws_x, settings: Settings = Settings()) -> Report:
+    """y = x @ w.T three ways: float32, simulated (fake-quantized operands, a float
+    matmul) and integer-only (int8 codes, an exact int32 accumulator, zero-point terms,
+    one rescale by s_x·s_w)."""
+    s = settings.check()
+    x, w = operands(ws_x, s)
+    qx, qw = qparams(x, w, s)
+    y = x @ w.T
+    sim = fake_quantize(x, qx) @ fake_quantize(w, qw).T
+    r = quantized_matmul(x, w, qx, qw)
+    top = float(np.max(np.abs(y))) if y.size else 0.0
+    gap = float(np.max(np.abs(sim.astype(np.float64) - r.y)))
+    tiny = _tiny(x, w, qx, qw, r) if max(x.size, w.size) <= TINY_VALUES else None
+    asymmetric = bool(np.any(np.asarray(qx.zero_point) != 0)
+                      or np.any(np.asarray(qw.zero_point) != 0))
+    return Report(
+        shape=(x.shape[0], x.shape[1], w.shape[0]), x_qparams=qx, w_qparams=qw,
+        float_y=y[:HEAT, :HEAT], simulated_y=sim[:HEAT, :HEAT], integer_y=r.y[:HEAT, :HEAT],
+        simulated_error=(sim - y)[:HEAT, :HEAT], integer_error=(r.y - y)[:HEAT, :HEAT],
+        simulated=_measure(y, sim), integer=_measure(y, r.y),
+        agreement=gap / top if top else gap, asymmetric=asymmetric,
+        acc_range=(int(r.acc.min()), int(r.acc.max())), tiny=tiny, overflow=_overflow(r),
+        storage=_storage(w.shape[0], w.shape[1], s))
 
 
 def cost(ws_x, shapes: Shapes = Shapes(), *, repeats: int = 3) -> Cost:

@@ -112,8 +112,7 @@ else:
 
 st.subheader(t("m.overflow.title"))
 st.markdown(t("m.overflow.intro"))
-flow = layout.computed(matmul.overflow, key, ws.x, settings, busy=t("m.computing"),
-                       invalid=invalid)
+flow = report.overflow
 layout.chart(lambda: charts.line_chart(
     [Series(t("m.overflow.exact"), flow.ks, flow.running, COLOR_X, points=flow.ks.size <= 64),
      Series(t("m.overflow.int16"), flow.ks, flow.running_int16, COLOR_CLIP, dash="dot",
@@ -139,9 +138,9 @@ cost = layout.computed(matmul.cost, key, ws.x, settings.shapes(), busy=t("m.timi
 left, right = st.columns([3, 2])
 with left:
     st.markdown(t("m.cost.storage"))
-    st.dataframe({t("m.col.format"): [t(f"m.format.{s.name}") for s in cost.storage],
-                  t("m.col.bytes"): [fmt.size(s.bytes) for s in cost.storage],
-                  t("m.col.ratio"): [fmt.pct(s.ratio) for s in cost.storage]},
+    st.dataframe({t("m.col.format"): [t(f"m.format.{s.name}") for s in report.storage],
+                  t("m.col.bytes"): [fmt.size(s.bytes) for s in report.storage],
+                  t("m.col.ratio"): [fmt.pct(s.ratio) for s in report.storage]},
                  hide_index=True)
     st.caption(t("m.cost.storage_note"))
 with right:
