@@ -220,6 +220,21 @@ class Tiny:
     shift: int
     out_codes: np.ndarray
 
+    @staticmethod
+    def _points(values: np.ndarray) -> str:
+        return num(values[0]) if np.all(values == values[0]) else ", ".join(
+            num(v) for v in values)
+
+    @property
+    def zx_text(self) -> str:
+        """x's zero point, or its zero points (one per token) when they differ."""
+        return self._points(self.zx)
+
+    @property
+    def zw_text(self) -> str:
+        """w's zero point, or its zero points (one per output channel) when they differ."""
+        return self._points(self.zw)
+
     def terms_table(self) -> dict[str, list]:
         """One row per output (i, j): the four terms, their sum, s_x·s_w and y."""
         i, j = np.indices(self.acc.shape)
@@ -354,9 +369,11 @@ class Cost:
         return self.integer_s / self.float_s if self.float_s > 0 else math.inf
 
 
-def _storage(n: int, k: int, s: Settings) -> tuple[Storage, ...]:
-    params = n if s.w_granularity == "channel" else 1
-    per_param = SCALE_BYTES + (ZERO_POINT_BYTES if s.w_mode == "asymmetric" else 0)
+def _storage(n: int, k: int, qw: QParams) -> tuple[Storage, ...]:
+    """w's bytes in each format; the integer ones carry w's own scales (one per tensor or
+    per output channel) and, when asymmetric, a zero point each."""
+    params = int(np.size(qw.scale))
+    per_param = SCALE_BYTES + (0 if qw.symmetric else ZERO_POINT_BYTES)
     rows = []
     for name, size in STORAGE.items():
         total = n * k * size + (params * per_param if name.startswith("int") else 0)
@@ -424,7 +441,7 @@ def report(ws_x, settings: Settings = Settings()) -> Report:
         simulated=_measure(y, sim), integer=_measure(y, r.y),
         agreement=gap / top if top else gap, asymmetric=asymmetric,
         acc_range=(int(r.acc.min()), int(r.acc.max())), tiny=tiny, overflow=_overflow(r),
-        storage=_storage(w.shape[0], w.shape[1], s))
+        storage=_storage(w.shape[0], w.shape[1], qw))
 
 
 #: Products of more multiply-adds than this are timed once, not three times.
@@ -450,7 +467,7 @@ def cost(ws_x, shapes: Shapes = Shapes(), *, repeats: int | None = None) -> Cost
         start = time.perf_counter()
         _ = int_matmul(codes_x, codes_w)
         integer_s = min(integer_s, time.perf_counter() - start)
-    return Cost(storage=_storage(n, k, s), macs=m * n * k,
+    return Cost(storage=_storage(n, k, qparams(x, w, s)[1]), macs=m * n * k,
                 correction_ops=m * k + n * k + 3 * m * n, rescale_ops=m * n,
                 float_s=float_s, integer_s=integer_s, repeats=repeats)
 

@@ -9,6 +9,8 @@ _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 # Invisible, but it breaks the patterns that Markdown renderers turn into links
 # (``scheme://``, ``www.``, ``user@host``) even where escaping does not.
 _WORD_JOINER = "\u2060"
+# Control characters (NUL, ESC, ...) other than tab and line breaks: shown as "\ufffd".
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _AUTOLINK_STARTS = re.compile(r"(?i)(\\[:@]|w(?=ww\\\.))")
 
 
@@ -19,5 +21,6 @@ def plain(text: str) -> str:
     >>> print(plain("a_b [x](http://e.com)").replace(_WORD_JOINER, "<wj>"))
     a\_b \[x\]\(http\:<wj>\/\/e\.com\)
     """
-    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+    visible = _CONTROL.sub("\ufffd", str(text))  # a NUL or an escape shows as �
+    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", visible)
     return _AUTOLINK_STARTS.sub(lambda m: m.group(1) + _WORD_JOINER, escaped)

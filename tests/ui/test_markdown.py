@@ -95,3 +95,9 @@ def test_exact_output(text, expected):
 
 def test_non_text_is_shown_as_text():
     assert plain(3.5) == "3\\.5"
+
+
+def test_control_characters_show_as_replacement_characters():
+    """A NUL or an escape from a link is not passed to the page as it came."""
+    assert plain("a\x00b\x1bc\x7f") == "a\ufffdb\ufffdc\ufffd"
+    assert plain("one\ttwo\nthree") == "one\ttwo\nthree"

@@ -92,10 +92,10 @@ else:
     st.markdown(t("m.hood.intro"))
     left, right = st.columns(2)
     with left:
-        st.markdown(t("m.hood.qx", zero=fmt.num(tiny.zx[0])))
+        st.markdown(t("m.hood.qx", zero=tiny.zx_text))
         st.dataframe(tiny.qx, hide_index=False)
     with right:
-        st.markdown(t("m.hood.qw", zero=fmt.num(tiny.zw[0])))
+        st.markdown(t("m.hood.qw", zero=tiny.zw_text))
         st.dataframe(tiny.qw, hide_index=False)
     st.markdown(t("m.hood.acc"))
     st.dataframe(tiny.acc, hide_index=False)
