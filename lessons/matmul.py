@@ -47,7 +47,8 @@ W_SEED, X_SEED = 7, 0
 HEAT = 48
 #: Every integer is listed when both operands have at most this many values.
 TINY_VALUES = 64
-#: The running sum of the overflow demo shows at most this many steps of k.
+#: The overflow chart draws the running sum at most this many times (every k up to it,
+#: every few k beyond); what it says is worked out on the whole sum.
 RUNNING_STEPS = 512
 #: An int8 code is at most 128 in magnitude (-128): the worst product is 128 · 128.
 WORST_PRODUCT = 128 * 128
@@ -281,20 +282,22 @@ class Overflow:
 
     wrapped_share: float  # outputs whose int16 accumulator differs from the exact one
     largest: int  # the largest |exact accumulator|
-    row: int  # the output whose running sum is shown: the one with the largest |acc|
+    row: int  # the output whose running sum is shown: the largest |Σ qx·qw|
     column: int
-    ks: np.ndarray  # 1..K (at most RUNNING_STEPS of them)
-    running: np.ndarray  # its exact running sum Σ_{k' <= k} qx·qw (int64)
+    ks: np.ndarray  # k for the chart: 1..K, or every few k up to K (RUNNING_STEPS at most)
+    running: np.ndarray  # its exact running sum Σ_{k' <= k} qx·qw at those k (int64)
     running_int16: np.ndarray  # the same in a wrapping int16 accumulator
     first_wrap: int | None  # the first k where they part (None: never)
     int16_worst_k: int  # the K from which a worst case overflows int16
     int32_worst_k: int  # and int32
+    final: int  # the whole sum, exact
+    final_int16: int  # and where an int16 accumulator ends
 
     @property
     def recovers(self) -> bool:
         """The running sum wrapped, yet ends right: the final sum fits in int16, and
         wrapping is arithmetic modulo 2^16, so the partial sums' wraps cancel."""
-        return self.first_wrap is not None and self.running[-1] == self.running_int16[-1]
+        return self.first_wrap is not None and self.final == self.final_int16
 
     @property
     def x_step(self) -> int:
@@ -332,14 +335,17 @@ def _overflow(r) -> Overflow:
     flat = int(np.argmax(np.abs(exact)))
     row, column = divmod(flat, exact.shape[1])
     terms = r.qx[row].astype(np.int64) * r.qw[column].astype(np.int64)
-    running = np.cumsum(terms)[:RUNNING_STEPS]
+    running = np.cumsum(terms)
     running16 = _wrap16(running)
     apart = np.flatnonzero(running16 != running)
+    step = max(1, -(-running.size // RUNNING_STEPS))
+    shown = np.unique(np.append(np.arange(step - 1, running.size, step), running.size - 1))
     return Overflow(
         wrapped_share=float(np.mean(wrong)),
         largest=int(np.max(np.abs(exact))) if exact.size else 0, row=int(row),
-        column=int(column), ks=np.arange(1, running.size + 1), running=running,
-        running_int16=running16, first_wrap=int(apart[0]) + 1 if apart.size else None,
+        column=int(column), ks=shown + 1, running=running[shown],
+        running_int16=running16[shown], first_wrap=int(apart[0]) + 1 if apart.size else None,
+        final=int(running[-1]), final_int16=int(running16[-1]),
         int16_worst_k=INT16_MAX // WORST_PRODUCT + 1,
         int32_worst_k=INT32_MAX // WORST_PRODUCT + 1)
 

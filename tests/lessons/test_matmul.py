@@ -178,6 +178,7 @@ def test_tiny_lists_every_integer(tiny_report):
     qx, qw = codes(x, w, r)
     zx, zw = int(r.x_qparams.zero_point), int(r.w_qparams.zero_point)
     assert zx != 0 and zw != 0
+    assert (t.zx_text, t.zw_text) == (num(zx), num(zw))  # one zero point each
     np.testing.assert_array_equal(t.qx, qx)
     np.testing.assert_array_equal(t.qw, qw)
     np.testing.assert_array_equal(t.zx, [zx] * 3)
@@ -244,6 +245,11 @@ def test_tiny_per_token_and_per_channel_zero_points():
     np.testing.assert_array_equal(t.zx_term, -zx * t.qw.astype(np.int64).sum(axis=1)[None, :])
     np.testing.assert_array_equal(t.zz_term, 8 * zx * zw)
     np.testing.assert_array_equal(t.acc, t.products + t.zw_term + t.zx_term + t.zz_term)
+    # zero points that differ are all listed, in order
+    for text, points in ((t.zx_text, t.zx), (t.zw_text, t.zw)):
+        if len(set(points.tolist())) > 1:
+            assert text == ", ".join(num(v) for v in points)
+    assert len(set(t.zx.tolist())) > 1
 
 
 def test_seed002_slides():
@@ -265,6 +271,13 @@ def test_seed002_slides():
     np.testing.assert_allclose(t.y, y, rtol=2**-23)
     # x and w are exactly their codes / 127, so only float32 rounding is left
     assert r.integer.sqnr_db > 100
+
+
+def test_slides_store_one_scale_and_no_zero_point():
+    stored = {r.name: r.bytes for r in report(None, SLIDES).storage}
+    assert stored == {"fp32": 24, "fp16": 12, "int8": 6 + 4, "int4": 3 + 4}
+    c = matmul.cost(None, Shapes(source="slides"), repeats=1)
+    assert {r.name: r.bytes for r in c.storage} == stored
 
 
 def test_slides_ignore_the_quantizer_controls():
@@ -400,8 +413,6 @@ def test_recovers_means_wrapped_yet_ends_in_int16(name):
     assert o.recovers == (wrapped and INT16_MIN <= final <= INT16_MAX)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: with K > RUNNING_STEPS the verdicts look only "
-                                       "at the first 512 terms of the running sum")
 @pytest.mark.parametrize("s", [
     Settings(tokens=4, features=1024, out_features=4, x_kind="normal"),
     Settings(tokens=4, features=4096, out_features=4, x_kind="relu", x_mode="symmetric"),
@@ -667,3 +678,12 @@ def test_code_runs_and_prints_int32():
     assert first.split()[0] == "int32"
     assert float(first.split()[1]) < 1e-5
     assert second.endswith(" dB") and float(second.split()[0]) > 30
+
+
+def test_the_overflow_chart_of_a_long_sum_is_thinned_but_ends_at_k():
+    """4096 terms: the chart gets every 8th k and the last one; the verdicts use all."""
+    s = Settings(tokens=4, features=4096, out_features=4, x_kind="relu", x_mode="symmetric")
+    o = matmul.overflow(None, s)
+    assert o.ks.size <= matmul.RUNNING_STEPS + 1 and int(o.ks[-1]) == 4096
+    assert o.running[-1] == o.final
+    assert np.all(np.diff(o.ks) > 0)
