@@ -26,7 +26,7 @@ from quantlib.matmul import SEED002_MATMUL, int_matmul, quantized_matmul
 from quantlib.metrics import sqnr_db
 from quantlib.qtypes import QParams
 from quantlib.tensors import generate
-from quantlib.uniform import as_float_array, fake_quantize, qparams_from_range, quantize
+from quantlib.uniform import as_float_array, dequantize, qparams_from_range, quantize
 
 from .text import num
 
@@ -184,8 +184,9 @@ class Measure:
     cosine: float
 
 
-def _measure(y: np.ndarray, y_hat: np.ndarray) -> Measure:
-    y64, hat = y.astype(np.float64).ravel(), y_hat.astype(np.float64).ravel()
+def _measure(y64: np.ndarray, y_hat: np.ndarray) -> Measure:
+    """``y_hat`` against ``y64``, the float result flattened to float64."""
+    hat = y_hat.astype(np.float64).ravel()
     d = hat - y64
     # Dot products (BLAS) rather than elementwise squares: four passes, no temporaries.
     power, err, norm_hat = float(y64 @ y64), float(d @ d), float(hat @ hat)
@@ -433,10 +434,12 @@ def report(ws_x, settings: Settings = Settings()) -> Report:
     x, w = operands(ws_x, s)
     qx, qw = qparams(x, w, s)
     y = x @ w.T
-    sim = fake_quantize(x, qx) @ fake_quantize(w, qw).T
     r = quantized_matmul(x, w, qx, qw)
+    # Fake quantization is dequantize(quantize(.)): the codes are r's.
+    sim = dequantize(r.qx, qx) @ dequantize(r.qw, qw).T
+    y64 = y.astype(np.float64).ravel()
     top = float(np.max(np.abs(y))) if y.size else 0.0
-    gap = float(np.max(np.abs(sim.astype(np.float64) - r.y)))
+    gap = float(np.max(np.abs(sim - r.y))) if y.size else 0.0
     tiny = _tiny(x, w, qx, qw, r) if max(x.size, w.size) <= TINY_VALUES else None
     asymmetric = bool(np.any(np.asarray(qx.zero_point) != 0)
                       or np.any(np.asarray(qw.zero_point) != 0))
@@ -444,7 +447,7 @@ def report(ws_x, settings: Settings = Settings()) -> Report:
         shape=(x.shape[0], x.shape[1], w.shape[0]), x_qparams=qx, w_qparams=qw,
         float_y=y[:HEAT, :HEAT], simulated_y=sim[:HEAT, :HEAT], integer_y=r.y[:HEAT, :HEAT],
         simulated_error=(sim - y)[:HEAT, :HEAT], integer_error=(r.y - y)[:HEAT, :HEAT],
-        simulated=_measure(y, sim), integer=_measure(y, r.y),
+        simulated=_measure(y64, sim), integer=_measure(y64, r.y),
         agreement=gap / top if top else gap, asymmetric=asymmetric,
         acc_range=(int(r.acc.min()), int(r.acc.max())), tiny=tiny, overflow=_overflow(r),
         storage=_storage(w.shape[0], w.shape[1], qw))
