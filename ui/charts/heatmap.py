@@ -1,4 +1,5 @@
-"""A heatmap of positive values on a log colour scale (scales per row, column or group)."""
+"""Heatmaps of matrices: positive values on a log colour scale (scales per row, column or
+group), signed values on a diverging one centred on 0 (a matmul's output and its error)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,18 @@ _HOVER = "%{customdata}<extra></extra>"
 FEW_ROWS, STRIP_HEIGHT = 4, 220
 # Cells are drawn apart (a 1-pixel gap) along an axis of at most this many.
 GAP_CELLS = 24
+
+
+def _matrix_layout(rows: int, columns: int, x_title: str, y_title: str, height: int) -> dict:
+    """Row 0 on top, whole-number ticks (none along an axis of one cell); a strip of few
+    rows is drawn low."""
+    xaxis = {"dtick": base.integer_step(columns), "showticklabels": columns > 1}
+    yaxis = {"autorange": "reversed", "dtick": base.integer_step(rows),
+             "showticklabels": rows > 1}
+    if rows <= FEW_ROWS:
+        height = min(height, STRIP_HEIGHT)
+    return base.layout(x_title, y_title, height=height, hovermode="closest", xaxis=xaxis,
+                       yaxis=yaxis)
 
 
 def log_heatmap(z: np.ndarray, hover: list[list[str]], x_title: str, y_title: str,
@@ -34,14 +47,7 @@ def log_heatmap(z: np.ndarray, hover: list[list[str]], x_title: str, y_title: st
              "ygap": 1 if rows <= GAP_CELLS else 0,
              "colorbar": {"title": {"text": color_title}, "tickvals": ticks.tolist(),
                           "ticktext": [f"{10 ** v:.3g}" for v in ticks]}}]
-    # Whole-number ticks, none along an axis of one cell; a strip of few rows is low.
-    xaxis = {"dtick": base.integer_step(columns), "showticklabels": columns > 1}
-    yaxis = {"autorange": "reversed", "dtick": base.integer_step(rows),
-             "showticklabels": rows > 1}
-    if rows <= FEW_ROWS:
-        height = min(height, STRIP_HEIGHT)
-    return {"data": data, "layout": base.layout(
-        x_title, y_title, height=height, hovermode="closest", xaxis=xaxis, yaxis=yaxis)}
+    return {"data": data, "layout": _matrix_layout(rows, columns, x_title, y_title, height)}
 
 
 def signed_heatmap(z: np.ndarray, x_title: str, y_title: str, color_title: str, *,
@@ -60,10 +66,4 @@ def signed_heatmap(z: np.ndarray, x_title: str, y_title: str, color_title: str, 
              "colorscale": "RdBu", "reversescale": False, "hovertemplate": hover,
              "xgap": 1 if columns <= GAP_CELLS else 0, "ygap": 1 if rows <= GAP_CELLS else 0,
              "colorbar": {"title": {"text": color_title}}}]
-    xaxis = {"dtick": base.integer_step(columns), "showticklabels": columns > 1}
-    yaxis = {"autorange": "reversed", "dtick": base.integer_step(rows),
-             "showticklabels": rows > 1}
-    if rows <= FEW_ROWS:
-        height = min(height, STRIP_HEIGHT)
-    return {"data": data, "layout": base.layout(
-        x_title, y_title, height=height, hovermode="closest", xaxis=xaxis, yaxis=yaxis)}
+    return {"data": data, "layout": _matrix_layout(rows, columns, x_title, y_title, height)}
