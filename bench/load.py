@@ -164,9 +164,18 @@ class Scenario:
 # --- one student --------------------------------------------------------------------
 
 
+#: Control keys the students leave alone (``--hold``): a lesson that keeps, say, the sizes.
+HELD: frozenset[str] = frozenset()
+
+
+def _held(widget: Widget) -> bool:
+    """The widget's control is held (its key is the control's key and "@language")."""
+    return bool(widget.key) and widget.key.split("@")[0] in HELD
+
+
 def movable_controls(client: PageClient) -> list[Widget]:
-    """Controls of the page's main area a student can move (not the sidebar)."""
-    return [w for w in client.widgets.values() if w.main and w.movable]
+    """Controls of the page's main area a student can move (not the sidebar, not held)."""
+    return [w for w in client.widgets.values() if w.main and w.movable and not _held(w)]
 
 
 async def load_page(tally: Tally, page: AppPage, client: PageClient) -> RunResult:
@@ -617,6 +626,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "through every combination of their values (memory)")
     parser.add_argument("--idle", type=float, default=DEFAULT_IDLE_S,
                         help="--sweep: seconds of RSS samples after the student left")
+    parser.add_argument("--hold", default="",
+                        help="comma-separated control keys the students never move (a "
+                             "lesson at fixed sizes, say: --hold m_tokens,m_features)")
     parser.add_argument("--results", type=Path, default=RESULTS,
                         help="JSON file whose 'load' key receives the figures")
     args = parser.parse_args(argv)
@@ -628,6 +640,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--sweep runs on one page: name it with --pages")
     if not 0 < args.think_min <= args.think_max:
         parser.error("need 0 < --think-min <= --think-max")
+    global HELD
+    HELD = frozenset(key for key in args.hold.split(",") if key)
     args.student_counts = [int(n) for n in args.students.split(",")]
     args.full_query = student_query(args.query)
     return args
@@ -645,7 +659,8 @@ def params_of(args: argparse.Namespace, url: str) -> dict:
             "duration_s": args.duration, "query": args.full_query, "seed": args.seed,
             "think_s": [args.think_min, args.think_max], "run_timeout_s": RUN_TIMEOUT_S,
             "stagger_s": STAGGER_S, "settle_after_s": SETTLE_AFTER_S,
-            "debug_log": bool(args.verify_log), "server_url": url if args.url else None}
+            "debug_log": bool(args.verify_log), "server_url": url if args.url else None,
+            "hold": sorted(HELD)}
 
 
 async def run_load(args: argparse.Namespace, url: str, probe: Probe) -> None:
