@@ -6,9 +6,23 @@ sends to the browser does not grow with the tensor.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 import numpy as np
+
+_NICE_STEPS = (1, 2, 5, 10)
+
+
+def integer_step(span: float, ticks: int = 6) -> int:
+    """A 1-2-5 integer tick step giving about ``ticks`` ticks over ``span`` (any size).
+
+    >>> integer_step(15), integer_step(255), integer_step(1e300) > 0
+    (5, 50, True)
+    """
+    raw = max(span / ticks, 1.0) if math.isfinite(span) else 1.0
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return int(next(m * magnitude for m in _NICE_STEPS if m * magnitude >= raw))
 
 
 def nbytes(obj) -> int:

@@ -16,7 +16,6 @@ True
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ import numpy as np
 from quantlib._validate import Interval, Options, ParameterError
 from quantlib.calibration import calibrate, choose_qparams
 from quantlib.matmul import quantized_matmul
-from quantlib.metrics import metrics, sqnr_db
+from quantlib.metrics import sqnr_db
 from quantlib.outliers import (
     channel_absmax,
     inject_outliers,
@@ -34,9 +33,10 @@ from quantlib.outliers import (
     llm_int8_matmul,
     smoothing_scales,
 )
-from quantlib.tensors import generate
 from quantlib.uniform import as_float_array, dequantize, qparams_from_range, quantize
 
+from .binned import integer_step
+from .layer import W_SEED, measure, weights  # noqa: F401 (the page's seeded layer)
 from .text import num
 
 OUTLIER_KINDS = ("none", "isolated", "channels")
@@ -60,8 +60,6 @@ THRESHOLD = Interval(float, 0.5, 100.0)
 ALPHA = Interval(float, 0.0, 1.0)
 OUT_FEATURES = (16, 64, 128, 512, 1024, 4096)
 OUT_FEATURE = Options(OUT_FEATURES)
-#: The seeded weights: normal, 1/sqrt(features), as a Linear layer is initialised.
-W_SEED = 7
 FIXES = ("per_tensor", "clipping", "finer", "llm_int8", "smooth_quant")
 #: The alpha curve's points (the slider moves in steps of 0.05; the curve is drawn in 0.1).
 ALPHAS = tuple(round(a / 10, 1) for a in range(11))
@@ -220,16 +218,6 @@ def activations(x, build: Build = Build()) -> Activations:
     return Activations(done.x, none, rows, columns)
 
 
-@functools.lru_cache(maxsize=2)
-def weights(out_features: int, features: int) -> np.ndarray:
-    """Seeded weights (out_features x features), normal at 1/sqrt(features) as a Linear
-    layer is initialised. Read-only: the same array serves every caller."""
-    w = generate("normal", (out_features, features), seed=W_SEED,
-                 scale=1.0 / math.sqrt(features))
-    w.flags.writeable = False
-    return w
-
-
 # --- per-channel pictures ------------------------------------------------------------
 
 @dataclass(frozen=True, eq=False)
@@ -249,9 +237,7 @@ class Channels:
     @property
     def step(self) -> int:
         """A whole-number tick step along the channels (1-2-5, about six ticks)."""
-        span = max(int(self.index[-1]) if self.index.size else 1, 1)
-        return next(m * 10 ** e for e in range(12) for m in (1, 2, 5)
-                    if m * 10 ** e >= span / 6)
+        return integer_step(int(self.index[-1]) if self.index.size else 1)
 
 
 def _bucket(n: int) -> int:
@@ -293,6 +279,12 @@ def _relative_error(err: np.ndarray, norm: np.ndarray) -> np.ndarray:
 def _collapsed(q: np.ndarray) -> float:
     """The share of values that land on the codes -1, 0 and 1."""
     return float(np.count_nonzero((q >= -1) & (q <= 1)) / q.size)
+
+
+def _column_list(columns: np.ndarray, most: int, more: str) -> str:
+    """Column numbers as text, the first ``most`` of them, then ``more`` if cut."""
+    shown = ", ".join(str(int(c)) for c in columns[:most])
+    return shown + (more if columns.size > most else "")
 
 
 # --- the granularity section ---------------------------------------------------------
@@ -347,11 +339,10 @@ def _scale_grid(scales, granularity: str, shape: tuple[int, int]) -> np.ndarray:
     return s.reshape(shape[0], -1)
 
 
-def _outlier_marks(absmax: np.ndarray, a: Activations) -> np.ndarray:
-    """absmax on the columns that hold an injected outlier, NaN elsewhere."""
-    marked = np.full(absmax.shape, np.nan)
-    hit = np.union1d(a.channels, a.columns).astype(np.int64)
-    marked[hit] = absmax[hit]
+def _marked(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``values`` on ``columns``, NaN (a gap in a line) elsewhere: marks on a chart."""
+    marked = np.full(values.shape, np.nan)
+    marked[columns] = values[columns]
     return marked
 
 
@@ -384,7 +375,8 @@ def granular(x, view: View = View()) -> Granular:
                            chosen=_relative_error(err[0], power_rows)),
         column_error=channels(x.shape[1], one=_relative_error(err_one[1], power_columns),
                               chosen=_relative_error(err[1], power_columns)),
-        column_absmax=channels(x.shape[1], absmax=absmax, outlier=_outlier_marks(absmax, a)),
+        column_absmax=channels(x.shape[1], absmax=absmax, outlier=_marked(
+            absmax, np.union1d(a.channels, a.columns).astype(np.int64))),
         values=x.reshape(-1).tolist() if small else None,
         codes=q.reshape(-1).tolist() if small else None,
         codes_tensor=q_one.reshape(-1).tolist() if small else None)
@@ -431,8 +423,7 @@ class Fixes:
 
     def float_columns(self, most: int = 12) -> str:
         """The columns LLM.int8() does in float, as text ("" for none), cut after ``most``."""
-        shown = ", ".join(str(int(c)) for c in self.llm_columns[:most])
-        return shown + ("…" if self.llm_columns.size > most else "")
+        return _column_list(self.llm_columns, most, "…")
 
     def bar_heights(self) -> tuple[float, ...]:
         """SQNR of each fix for a bar chart: an exact result (∞ dB) stands a bar's
@@ -443,11 +434,8 @@ class Fixes:
 
 
 def _measure(name: str, y: np.ndarray, y_hat: np.ndarray) -> Fix:
-    m = metrics(y, y_hat)
-    norm = float(np.sqrt(np.sum(y.astype(np.float64) ** 2)))
-    err = float(np.sqrt(np.sum((y_hat.astype(np.float64) - y) ** 2)))
-    return Fix(name, err / norm if norm else 0.0, m["sqnr_db"], m["cosine"],
-               m["max_abs_error"])
+    m = measure(y, y_hat)
+    return Fix(name, m.rel_error, m.sqnr_db, m.cosine, m.max_error)
 
 
 def _symmetric(amax: float, bits: int):
@@ -481,12 +469,6 @@ def _smoothed(x: np.ndarray, w: np.ndarray, maxima, alpha: float, bits: int) -> 
     codes_x = quantize(x / s, qx).astype(np.float32)
     codes_w = quantize(w * s, qw).astype(np.float32)
     return (int_dot(codes_x, codes_w) * (qx.scale * qw.scale)).astype(np.float32)
-
-
-def _sqnr(y: np.ndarray, y_hat: np.ndarray) -> float:
-    diff = y_hat.astype(np.float64) - y
-    return sqnr_db(float(np.mean(np.square(y, dtype=np.float64))),
-                   float(np.mean(np.square(diff))))
 
 
 def batch_tokens(shape: tuple[int, int], out: int) -> int:
@@ -530,8 +512,6 @@ def fixes(x, settings: FixSettings = FixSettings()) -> Fixes:
         _measure("smooth_quant", y, _smoothed(x, w, maxima, s.alpha, bits)),
     )
     absmax = maxima.x_before
-    marked = np.full(absmax.shape, np.nan)
-    marked[llm.outlier_columns] = absmax[llm.outlier_columns]
     return Fixes(
         shape=x.shape, tokens=x_all.shape[0], out_features=w_all.shape[0],
         measured_out=w.shape[0], fixes=found,
@@ -539,7 +519,8 @@ def fixes(x, settings: FixSettings = FixSettings()) -> Fixes:
         clipped_share=float(np.mean(np.abs(x) > clip_at)) if clip_at < amax else 0.0,
         llm_columns=np.asarray(llm.outlier_columns), float_share=float(llm.float_share),
         threshold=s.threshold,
-        column_absmax=channels(absmax.size, absmax=absmax, float=marked),
+        column_absmax=channels(absmax.size, absmax=absmax,
+                               float=_marked(absmax, llm.outlier_columns)),
         migration=channels(absmax.size, x_before=moved.x_before, w_before=moved.w_before,
                            x_after=moved.x_after, w_after=moved.w_after),
         smoothing=(float(moved.s.min()), float(moved.s.max())),
@@ -573,7 +554,8 @@ def alpha_curve(x, curve: Curve = Curve()) -> AlphaCurve:
     maxima = channel_absmax(x, w, np.ones(x.shape[1]))
     xa, wa = x[:CURVE_ROWS], w[:CURVE_OUT]
     y = xa @ wa.T
-    out = [_sqnr(y, _smoothed(xa, wa, maxima, alpha, curve.bits)) for alpha in ALPHAS]
+    out = [measure(y, _smoothed(xa, wa, maxima, alpha, curve.bits)).sqnr_db
+           for alpha in ALPHAS]
     sqnr = np.array(out)
     finite = np.where(np.isnan(sqnr), -np.inf, sqnr)
     return AlphaCurve(np.array(ALPHAS), sqnr, xa.shape[0], wa.shape[0],
@@ -596,16 +578,12 @@ def report(x, settings: Settings = Settings()) -> Report:
 
 # --- the maths -----------------------------------------------------------------------
 
-def _columns(cols: np.ndarray, most: int = 8) -> str:
-    shown = ", ".join(str(int(c)) for c in cols[:most])
-    return shown + (r", \dots" if cols.size > most else "")
-
-
 def latex(g: Granular, f: Fixes, bits: int) -> list[str]:
     """The decompositions of y = x @ w.T, filled in with the live numbers."""
     qmax = 2 ** (bits - 1) - 1
-    m, k = f.shape
-    outliers = _columns(f.llm_columns) if f.llm_columns.size else r"\varnothing"
+    k = f.shape[1]
+    outliers = (_column_list(f.llm_columns, 8, r", \dots") if f.llm_columns.size
+                else r"\varnothing")
     return [
         rf"s_x = \frac{{\max|x|}}{{{qmax}}} = \frac{{{num(f.minmax_range[1])}}}{{{qmax}}}"
         rf" = {num(g.scale_tensor)},\qquad q_x = \operatorname{{clip}}\!\left("

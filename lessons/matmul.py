@@ -23,11 +23,12 @@ import numpy as np
 from quantlib._validate import Options, ParameterError
 from quantlib.calibration import choose_qparams
 from quantlib.matmul import SEED002_MATMUL, int_matmul, quantized_matmul
-from quantlib.metrics import sqnr_db
 from quantlib.qtypes import QParams
 from quantlib.tensors import generate
 from quantlib.uniform import as_float_array, dequantize, qparams_from_range, quantize
 
+from .binned import integer_step
+from .layer import W_SEED, Measure, measure, weights  # noqa: F401 (the page's layer)
 from .text import num
 
 SOURCES = ("generate", "workspace", "slides")
@@ -41,8 +42,8 @@ MODES = ("symmetric", "asymmetric")
 MODE = Options(MODES)
 X_GRANULARITIES = ("tensor", "token")
 W_GRANULARITIES = ("tensor", "channel")
-#: The seeded weights and activations.
-W_SEED, X_SEED = 7, 0
+#: The seeded activations (the weights are lessons.layer's).
+X_SEED = 0
 #: Heatmaps show at most this many rows and columns of y.
 HEAT = 48
 #: Every integer is listed when both operands have at most this many values.
@@ -165,16 +166,6 @@ def operands(ws_x, s: Settings) -> tuple[np.ndarray, np.ndarray]:
     return _activations(s.x_kind, (s.tokens, w.shape[1])), w
 
 
-@functools.lru_cache(maxsize=2)
-def weights(out_features: int, features: int) -> np.ndarray:
-    """Seeded weights, normal at 1/sqrt(features) as a Linear layer starts. Read-only:
-    one array serves every caller (16M values take a third of a second to draw)."""
-    w = generate("normal", (out_features, features), seed=W_SEED,
-                 scale=1.0 / math.sqrt(features))
-    w.flags.writeable = False
-    return w
-
-
 def qparams(x: np.ndarray, w: np.ndarray, s: Settings) -> tuple[QParams, QParams]:
     """int8 parameters of x (per tensor or per token) and w (per tensor or per output
     channel): symmetric is the narrow [-127, 127] with zero point 0, asymmetric the full
@@ -193,29 +184,6 @@ def qparams(x: np.ndarray, w: np.ndarray, s: Settings) -> tuple[QParams, QParams
 
 
 # --- the three paths -----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Measure:
-    """A quantized result against the float baseline."""
-
-    max_error: float
-    rel_error: float  # ||y_hat - y|| / ||y||
-    sqnr_db: float
-    cosine: float
-
-
-def _measure(y64: np.ndarray, y_hat: np.ndarray) -> Measure:
-    """``y_hat`` against ``y64``, the float result flattened to float64."""
-    hat = y_hat.astype(np.float64).ravel()
-    d = hat - y64
-    # Dot products (BLAS) rather than elementwise squares: four passes, no temporaries.
-    power, err, norm_hat = float(y64 @ y64), float(d @ d), float(hat @ hat)
-    cos = float(y64 @ hat) / math.sqrt(power * norm_hat) if power and norm_hat else (
-        1.0 if power == norm_hat else 0.0)
-    return Measure(float(np.max(np.abs(d))) if d.size else 0.0,
-                   math.sqrt(err / power) if power else (0.0 if err == 0 else math.inf),
-                   sqnr_db(power, err), cos)
-
 
 @dataclass(frozen=True, eq=False)
 class Tiny:
@@ -266,33 +234,24 @@ class Tiny:
         return {name: a.reshape(-1).tolist() for name, a in columns.items()}
 
 
-def _full(a, shape) -> np.ndarray:
-    return np.broadcast_to(np.asarray(a), shape).copy()
-
-
 def _tiny(x, w, qx, qw, r) -> Tiny:
     m, n = r.acc.shape
-    y = r.y
-    lo, hi = float(min(y.min(), 0.0)), float(max(y.max(), 0.0))
-    out = qparams_from_range(lo, hi, bits=8)
-    req = quantized_matmul(x, w, qx, qw, out_qparams=out).requantized
-    zx = _full(np.asarray(qx.zero_point).reshape(-1, 1) if np.ndim(qx.zero_point) else
-               qx.zero_point, (m, 1)).reshape(-1)
-    zw = _full(np.asarray(qw.zero_point).reshape(1, -1) if np.ndim(qw.zero_point) else
-               qw.zero_point, (1, n)).reshape(-1)
-    sx = _full(np.asarray(qx.scale).reshape(-1, 1) if np.ndim(qx.scale) else qx.scale,
-               (m, 1)).reshape(-1)
-    sw = _full(np.asarray(qw.scale).reshape(1, -1) if np.ndim(qw.scale) else qw.scale,
-               (1, n)).reshape(-1)
+    req = quantized_matmul(x, w, qx, qw, out_qparams=choose_qparams(r.y, bits=8)).requantized
+    terms = {name: np.array(a) for name, a in r.terms.items()}  # each (M, N)
+
+    def per_row(value, rows: int) -> np.ndarray:  # a scalar, or one per row
+        return np.broadcast_to(np.reshape(value, -1), (rows,)).copy()
+
+    first = (0, 0)
     return Tiny(
-        qx=np.asarray(r.qx), qw=np.asarray(r.qw), acc=np.asarray(r.acc),
-        products=np.asarray(r.products), zw_term=_full(r.zw_term, (m, n)),
-        zx_term=_full(r.zx_term, (m, n)), zz_term=_full(r.zz_term, (m, n)),
-        scale=_full(r.scale, (m, n)), y=y, zx=zx, zw=zw, sx=sx, sw=sw,
-        out_scale=float(out.scale), out_zero_point=int(out.zero_point),
-        multiplier=float(np.broadcast_to(req.multiplier, (m, n))[0, 0]),
-        m0=int(np.broadcast_to(req.m0, (m, n))[0, 0]),
-        shift=int(np.broadcast_to(req.shift, (m, n))[0, 0]), out_codes=np.asarray(req.codes))
+        qx=np.asarray(r.qx), qw=np.asarray(r.qw), acc=np.asarray(r.acc), **terms,
+        scale=np.broadcast_to(r.scale, (m, n)).copy(), y=r.y,
+        zx=per_row(qx.zero_point, m), zw=per_row(qw.zero_point, n),
+        sx=per_row(qx.scale, m), sw=per_row(qw.scale, n),
+        out_scale=float(req.qparams.scale), out_zero_point=int(req.qparams.zero_point),
+        multiplier=float(np.broadcast_to(req.multiplier, (m, n))[first]),
+        m0=int(np.broadcast_to(req.m0, (m, n))[first]),
+        shift=int(np.broadcast_to(req.shift, (m, n))[first]), out_codes=np.asarray(req.codes))
 
 
 # --- the int16 overflow --------------------------------------------------------------
@@ -323,8 +282,7 @@ class Overflow:
     @property
     def x_step(self) -> int:
         """A whole-number tick step along k (1-2-5, about six ticks)."""
-        span = max(int(self.ks[-1]) - 1, 1) if self.ks.size else 1
-        return next(m * 10 ** e for e in range(12) for m in (1, 2, 5) if m * 10 ** e >= span / 6)
+        return integer_step(max(int(self.ks[-1]) - 1, 1) if self.ks.size else 1)
 
     def limits(self) -> tuple[list[float], list[float]]:
         """The int16 range as two horizontal lines (x, y with a gap between them)."""
@@ -457,7 +415,6 @@ def report(ws_x, settings: Settings = Settings()) -> Report:
     r = quantized_matmul(x, w, qx, qw)
     # Fake quantization is dequantize(quantize(.)): the codes are r's.
     sim = dequantize(r.qx, qx) @ dequantize(r.qw, qw).T
-    y64 = y.astype(np.float64).ravel()
     top = float(np.max(np.abs(y))) if y.size else 0.0
     gap = float(np.max(np.abs(sim - r.y))) if y.size else 0.0
     tiny = _tiny(x, w, qx, qw, r) if max(x.size, w.size) <= TINY_VALUES else None
@@ -467,7 +424,7 @@ def report(ws_x, settings: Settings = Settings()) -> Report:
         shape=(x.shape[0], x.shape[1], w.shape[0]), x_qparams=qx, w_qparams=qw,
         float_y=y[:HEAT, :HEAT], simulated_y=sim[:HEAT, :HEAT], integer_y=r.y[:HEAT, :HEAT],
         simulated_error=(sim - y)[:HEAT, :HEAT], integer_error=(r.y - y)[:HEAT, :HEAT],
-        simulated=_measure(y64, sim), integer=_measure(y64, r.y),
+        simulated=measure(y, sim), integer=measure(y, r.y),
         agreement=gap / top if top else gap, asymmetric=asymmetric,
         acc_range=(int(r.acc.min()), int(r.acc.max())), tiny=tiny, overflow=_overflow(r),
         storage=_storage(w.shape[0], w.shape[1], qw))

@@ -5,7 +5,7 @@ not depend on the tensor's; ``base.figure`` wraps it for ``st.plotly_chart``.
 """
 
 from ..i18n import t
-from .bars import bars_with_lines
+from .bars import TEXT_HOVER, bars_with_lines
 from .base import PALETTE, cycle, figure, validate
 from .distributions import error_histogram, level_histogram
 from .grid import category_grid
@@ -25,7 +25,7 @@ def labels() -> dict[str, str]:
     return {name: t(f"chart.{name}") for name in LABELS}
 
 
-__all__ = ["LABELS", "PALETTE", "Marker", "Series", "TickRow", "bars_with_lines",
+__all__ = ["LABELS", "PALETTE", "TEXT_HOVER", "Marker", "Series", "TickRow", "bars_with_lines",
            "category_grid", "cycle", "error_cloud", "error_histogram", "figure",
            "histogram_with_ticks", "interval_line", "labels", "level_histogram", "line_chart",
            "log_heatmap", "marked_histogram", "signed_heatmap", "staircase", "validate"]

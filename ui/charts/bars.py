@@ -7,6 +7,9 @@ import itertools
 from . import base
 
 _LINE_COLORS = (base.COLOR_CLIP, base.COLOR_X_HAT, base.COLOR_ACCENT)
+#: A bar's hover that repeats its category and its label (already in the page's language
+#: and units): for ``bars_with_lines``' ``hover``.
+TEXT_HOVER = "%{x}: %{text}<extra></extra>"
 CATEGORY_GAP = 0.15
 
 

@@ -9,10 +9,11 @@ rerun, and Streamlit's own chart theme styles them, so no per-figure template is
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 import plotly.graph_objects as go
+
+from lessons.binned import integer_step  # noqa: F401 (the charts' tick steps)
 
 COLOR_X = "#4C78A8"
 COLOR_X_HAT = "#F58518"
@@ -27,8 +28,6 @@ FONT_SIZE = 16
 HEIGHT = 380
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 CLIP_OPACITY = 0.08
-# Integer tick steps: 1, 2, 5 times a power of ten.
-_NICE_STEPS = (1, 2, 5, 10)
 
 
 def cycle():
@@ -99,13 +98,3 @@ def line(value: float, *, horizontal: bool = False) -> dict:
            {"yref": "paper", "y0": 0, "y1": 1, "x0": value, "x1": value})
     return {"type": "line", **ref, "line": {"color": COLOR_CLIP, "dash": "dash"}}
 
-
-def integer_step(span: float, ticks: int = 6) -> int:
-    """A 1-2-5 integer tick step giving about ``ticks`` ticks over ``span`` (any size).
-
-    >>> integer_step(15), integer_step(255), integer_step(1e300) > 0
-    (5, 50, True)
-    """
-    raw = max(span / ticks, 1.0) if math.isfinite(span) else 1.0
-    magnitude = 10 ** math.floor(math.log10(raw))
-    return int(next(m * magnitude for m in _NICE_STEPS if m * magnitude >= raw))

@@ -11,7 +11,6 @@ from ui.charts.base import COLOR_ACCENT, COLOR_CLIP, COLOR_X, COLOR_X_HAT
 from ui.i18n import t
 from views.granularity import controls
 
-HOVER_TEXT = "%{x}: %{text}<extra></extra>"
 CHANNEL_HOVER = "%{x}: %{y:.4g}<extra>%{fullData.name}</extra>"
 
 ws = workspace.current()
@@ -151,7 +150,7 @@ def fixes_section() -> None:
     layout.chart(lambda: charts.bars_with_lines(
         [names[f.name] for f in rows], list(fixed.bar_heights()),
         [fmt.db(f.sqnr_db) for f in rows], {t("g.fixes.baseline"): base_sqnr},
-        {"x": t("g.col.fix"), "y": t("g.col.sqnr")}, HOVER_TEXT),
+        {"x": t("g.col.fix"), "y": t("g.col.sqnr")}, charts.TEXT_HOVER),
         key="g_chart_fixes", depends_on=("fix_bars", fixes_drawn),
         summary=t("g.fixes.summary", best=names[max(rows, key=lambda f: f.sqnr_db).name],
                   base=fmt.db(base_sqnr)))

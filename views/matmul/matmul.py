@@ -69,7 +69,7 @@ for where, name, z in zip(columns, ("float", "simulated", "integer"),
     with where:
         st.markdown(f"##### {t(f'm.path.{name}')}")
         layout.chart(lambda z=z: charts.signed_heatmap(
-            z, *heat_axes, "y", hover=y_hover, height=320, span=report.y_span),
+            z, *heat_axes, t("m.heat.value"), hover=y_hover, height=320, span=report.y_span),
             key=f"m_chart_y_{name}", depends_on=(name, drawn),
             summary=t(f"m.heat.summary.{name}"))
 left, right = st.columns(2)

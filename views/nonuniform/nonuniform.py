@@ -11,8 +11,6 @@ from ui.i18n import t
 from views.nonuniform import controls
 
 COLORS = dict(zip(SCHEMES, charts.PALETTE, strict=True))
-# A bar's hover repeats its label (already in the page's language and units).
-HOVER_TEXT = "%{x}: %{text}<extra></extra>"
 
 ws = workspace.current()
 layout.header(t("n.title"), t("n.why"))
@@ -83,7 +81,7 @@ if report.results:
         layout.chart(lambda: charts.bars_with_lines(
             [names[r.kind] for r in report.results], [r.sqnr_db for r in report.results],
             [fmt.db(r.sqnr_db) for r in report.results], {},
-            {"x": t("n.col.scheme"), "y": t("n.col.sqnr")}, HOVER_TEXT),
+            {"x": t("n.col.scheme"), "y": t("n.col.sqnr")}, charts.TEXT_HOVER),
             key="n_chart_sqnr", depends_on=("sqnr", drawn), summary=t("n.bars.sqnr"))
     with right:
         layout.chart(lambda: charts.bars_with_lines(
@@ -140,5 +138,5 @@ layout.chart(lambda: charts.bars_with_lines(
     [block_names[r.name] for r in blocks], [r.sqnr_db for r in blocks],
     [t("n.blocks.bar", sqnr=fmt.num(r.sqnr_db, 3), bits=fmt.num(r.bits_per_value, 4))
      for r in blocks], {}, {"x": t("n.col.format"), "y": t("n.col.sqnr")},
-    HOVER_TEXT),
+    charts.TEXT_HOVER),
     key="n_chart_blocks", depends_on=(ws.key, "blocks"), summary=t("n.blocks.summary"))
