@@ -192,11 +192,7 @@ def main() -> None:
     calib = bench_calibration(args.repeats)
     books = bench_codebooks(args.repeats)
     mm = bench_matmul(args.repeats)
-    built = [page for page in views.PAGES if page.path]
-    pages = {f"{page.key}_{size}": bench_page(page, shape, args.reruns)
-             for page in built for size, shape in PAGE_SIZES.items()}
-    pages |= {f"{page.key}_{size}": bench_page(page, shape, args.reruns, query)
-              for page in built for size, (shape, query) in PAGE_EXTRA.get(page.key, {}).items()}
+    pages = bench_pages([page for page in views.PAGES if page.path], args.reruns)
     figures = {
         "quant_dequant_over_copy": quant["quant_dequant_over_copy"],
         "page_rerun_s_1M": max(p["rerun_s_median"] for k, p in pages.items() if "1M" in k),
@@ -244,21 +240,29 @@ def main() -> None:
           f"{'x'.join(map(str, mm['llm_int8_shape']))} {mm['llm_int8_s']:.3f} s vs float32 "
           f"{mm['llm_int8_float32_s']:.3f} s: {mm['llm_int8_over_float32']:.2f}x")
     for name, p in pages.items():
-        print(f"{name}: first run {p['first_run_s']:.2f} s, rerun median "
-              f"{p['rerun_s_median']:.3f} s (max {p['rerun_s_max']:.3f} s), "
-              f"largest chart {p['largest_chart_kb']:.1f} KB")
+        print(page_line(name, p))
     print(f"written to {RESULTS.relative_to(ROOT)}")
+
+
+def bench_pages(pages, reruns: int) -> dict:
+    """Each page's reruns at every PAGE_SIZES workspace, then at its PAGE_EXTRA runs."""
+    runs = [(page, size, shape, None) for page in pages for size, shape in PAGE_SIZES.items()]
+    runs += [(page, size, shape, query) for page in pages
+             for size, (shape, query) in PAGE_EXTRA.get(page.key, {}).items()]
+    return {f"{page.key}_{size}": bench_page(page, shape, reruns, query)
+            for page, size, shape, query in runs}
+
+
+def page_line(name: str, p: dict) -> str:
+    return (f"{name}: first run {p['first_run_s']:.2f} s, rerun median "
+            f"{p['rerun_s_median']:.3f} s (max {p['rerun_s_max']:.3f} s), "
+            f"largest chart {p['largest_chart_kb']:.1f} KB")
 
 
 def print_pages(keys: list[str], reruns: int) -> None:
     """Page reruns only, printed and not written (while working on a page)."""
-    for page in (p for p in views.PAGES if p.key in keys):
-        sizes = {**{k: (v, None) for k, v in PAGE_SIZES.items()}, **PAGE_EXTRA.get(page.key, {})}
-        for size, (shape, query) in sizes.items():
-            p = bench_page(page, shape, reruns, query)
-            print(f"{page.key}_{size}: first run {p['first_run_s']:.2f} s, rerun median "
-                  f"{p['rerun_s_median']:.3f} s (max {p['rerun_s_max']:.3f} s), "
-                  f"largest chart {p['largest_chart_kb']:.1f} KB")
+    for name, p in bench_pages([p for p in views.PAGES if p.key in keys], reruns).items():
+        print(page_line(name, p))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from numbers import Real
 import numpy as np
 
 from ._validate import SEED, Interval, ParameterError, ParameterTypeError, _show
+from .matmul.integer import exact_product
 from .qtypes import Layout
 from .uniform import as_float_array
 
@@ -39,12 +40,6 @@ MAGNITUDE = Interval(float, 1e-6, 1e6)
 
 _F32_MAX = float(np.finfo(np.float32).max)
 _F64_TINY = float(np.finfo(np.float64).tiny)
-# float32 holds every integer up to 2**24 exactly. A product of two int8 codes is at most
-# 127², so a sum of up to 1040 of them, and every partial sum on the way, is below 2**24:
-# float32 BLAS returns that dot product exactly, whatever its summation order. The chunks
-# then add up in float64, exact up to 2**53. That is the integer accumulator's value at
-# float32 BLAS speed (numpy's integer matmul does not use BLAS: many times slower).
-_EXACT_COLUMNS = 2**24 // INT8_MAX**2
 # Codes are computed in row blocks of about this many values: float64 scratch in cache.
 _BLOCK = 1 << 16
 _THRESHOLD_ALLOWED = "a number > 0 (inf sends no column to float)"
@@ -254,11 +249,8 @@ def int_dot(qx: np.ndarray, qw: np.ndarray) -> np.ndarray:
     Equal to an int32 accumulator's value wherever that fits (K up to 133,143 columns of
     full codes); beyond that an int32 accumulator would wrap and this does not.
     """
-    acc = np.zeros((qx.shape[0], qw.shape[0]), dtype=np.float64)
-    for start in range(0, qx.shape[1], _EXACT_COLUMNS):
-        cols = slice(start, start + _EXACT_COLUMNS)
-        acc += qx[:, cols] @ qw[:, cols].T
-    return acc
+    # The integer matmul's own exact product: float32 BLAS on chunks of K it keeps exact.
+    return exact_product(qx, qw.T, INT8_MAX, INT8_MAX).astype(np.float64)
 
 
 def llm_int8_matmul(x, w, *, threshold: float = DEFAULT_THRESHOLD, bits: int = 8
