@@ -33,10 +33,10 @@ from quantlib.outliers import (
     llm_int8_matmul,
     smoothing_scales,
 )
-from quantlib.uniform import as_float_array, dequantize, qparams_from_range, quantize
+from quantlib.uniform import dequantize, qparams_from_range, quantize
 
 from .binned import integer_step
-from .layer import W_SEED, measure, weights  # noqa: F401 (the page's seeded layer)
+from .layer import W_SEED, as_rows, measure, weights  # noqa: F401 (the page's layer)
 from .text import num
 
 OUTLIER_KINDS = ("none", "isolated", "channels")
@@ -196,10 +196,7 @@ def activations(x, build: Build = Build()) -> Activations:
     """The workspace tensor as 2-D activations (a vector is one token; more axes are
     folded into tokens), with ``build``'s outliers injected (seeded: always the same)."""
     build = build.check()
-    x = as_float_array(x).astype(np.float32, copy=False)
-    if x.size == 0:
-        raise ParameterError("empty_tensor")
-    x = x.reshape(1, -1) if x.ndim < 2 else x.reshape(-1, x.shape[-1])
+    x = as_rows(x)
     if x.shape[1] > MAX_FEATURES:
         raise ParameterError(
             "param_range", name="features (the last axis of x)",

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from quantlib._validate import ParameterError
 from quantlib.metrics import metrics
 from quantlib.tensors import generate
+from quantlib.uniform import as_float_array
 
 #: The seeded weights: normal, 1/sqrt(features), as a Linear layer is initialised.
 W_SEED = 7
@@ -33,6 +35,15 @@ def weights(out_features: int, features: int) -> np.ndarray:
                  scale=1.0 / math.sqrt(features))
     w.flags.writeable = False
     return w
+
+
+def as_rows(a, name: str = "x") -> np.ndarray:
+    """A tensor as float32 rows of the features on its last axis: a vector is one row,
+    more axes are folded into rows. An empty tensor is refused."""
+    a = as_float_array(a, name=name).astype(np.float32, copy=False)
+    if a.size == 0:
+        raise ParameterError("empty_tensor")
+    return a.reshape(1, -1) if a.ndim < 2 else a.reshape(-1, a.shape[-1])
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from quantlib.calibration import choose_qparams
 from quantlib.matmul import SEED002_MATMUL, int_matmul, quantized_matmul
 from quantlib.qtypes import QParams
 from quantlib.tensors import generate
-from quantlib.uniform import as_float_array, dequantize, qparams_from_range, quantize
+from quantlib.uniform import dequantize, qparams_from_range, quantize
 
 from .binned import integer_step
-from .layer import W_SEED, Measure, measure, weights  # noqa: F401 (the page's layer)
+from .layer import W_SEED, Measure, as_rows, measure, weights  # noqa: F401 (its layer)
 from .text import num
 
 SOURCES = ("generate", "workspace", "slides")
@@ -133,10 +133,7 @@ def _float_product(x: np.ndarray, w: np.ndarray, s: Settings) -> np.ndarray:
 
 
 def _workspace_weights(ws_x) -> np.ndarray:
-    w = as_float_array(ws_x, name="the workspace tensor").astype(np.float32, copy=False)
-    if w.size == 0:
-        raise ParameterError("empty_tensor")
-    w = w.reshape(1, -1) if w.ndim < 2 else w.reshape(-1, w.shape[-1])
+    w = as_rows(ws_x, name="the workspace tensor")
     if w.shape[1] > max(FEATURES) or w.shape[0] > max(OUTS):
         raise ParameterError(
             "param_range", name="the workspace tensor as w (out_features, in_features)",
