@@ -11,10 +11,12 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 import streamlit as st  # noqa: E402
 
 import views
+from quiz import access
 from ui import language, nav, server, urlstate, workspace
 from ui.i18n import t
 
 server.freeze_startup_objects()
+access.teacher_key()  # generated and logged at start-up when QUANTLAB_TEACHER_KEY is unset
 
 with st.sidebar:
     language.picker()
@@ -23,5 +25,6 @@ page, info = nav.navigation(views.PAGES)
 if info.table is not None:
     # Before the workspace: a page's preset link may choose the workspace's tensor.
     urlstate.bind(info.table)
-workspace.picker()
+if info.workspace:
+    workspace.picker()
 page.run()

@@ -13,13 +13,15 @@ from .urlstate import ControlTable
 
 @dataclass(frozen=True)
 class PageInfo:
-    """One page of the app: built (``path``) or still "coming" (no path)."""
+    """One page of the app: built (``path``) or still "coming" (no path). A page that
+    never reads the tensor workspace (``workspace=False``) does not show its picker."""
 
     key: str
     section: str
     icon: str
     path: str | None = None
     table: ControlTable | None = None
+    workspace: bool = True
 
 
 def navigation(pages: Sequence[PageInfo]) -> tuple[st.navigation, PageInfo]:

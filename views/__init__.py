@@ -8,6 +8,7 @@ from .granularity import controls as granularity
 from .home import controls as home
 from .matmul import controls as matmul
 from .nonuniform import controls as nonuniform
+from .quiz import controls as quiz
 from .uniform import controls as uniform
 
 PAGES = (
@@ -24,5 +25,6 @@ PAGES = (
     PageInfo("matmul", "inference", ":material/calculate:", "views/matmul/matmul.py",
              matmul.TABLE),
     PageInfo("model", "inference", ":material/neurology:"),
-    PageInfo("quiz", "class", ":material/quiz:"),
+    PageInfo("quiz", "class", ":material/quiz:", "views/quiz/quiz.py", quiz.TABLE,
+             workspace=False),
 )
