@@ -118,6 +118,8 @@ class JoinError(ValueError):
     """A join that cannot be done; ``reason`` is a stable code for the page's message:
     ``unknown_code``, ``ended``, ``nickname_taken`` or ``bad_nickname``."""
 
+    REASONS = ("unknown_code", "ended", "nickname_taken", "bad_nickname")
+
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason

@@ -16,6 +16,9 @@ from lessons import matmul as lesson_matmul
 from lessons import nonuniform as lesson_nonuniform
 from quantlib import _validate, tensors
 from quantlib import formats as qformats
+from quiz.bank import TOPICS
+from quiz.scoring import SCORINGS
+from quiz.store import JoinError
 from tests.helpers import placeholders, source_texts
 from ui import charts, language, workspace
 from ui.i18n import LANGUAGES, catalogue
@@ -82,6 +85,8 @@ def dynamic_keys() -> set[str]:
         "m.path": ("float", "simulated", "integer"), "m.heat.summary": ("float", "simulated",
                                                                         "integer"),
         "m.format": tuple(lesson_matmul.STORAGE), "m.preset.note": matmul_controls.PRESETS,
+        "q.join": JoinError.REASONS, "q.scoring": SCORINGS, "q.topic": TOPICS,
+        "q.state": ("waiting", "open", "closed"),
     }
     keys = {f"{prefix}.{name}" for prefix, names in fam.items() for name in names}
     return keys.union(*(table_keys(table) for table in TABLES))
@@ -127,7 +132,8 @@ SAME_IN_BOTH = {"chart.staircase", "lang.label", "u.col.error", "u.col.q", "u.co
                 "u.col.x_hat", "u.metric.scale_focus", "u.metric.zero", "u.mode.affine",
                 "ws.label_generated",
                 # Formulas and symbols, the same in every language.
-                "f.demo.point_three", "f.specials.111", "g.curve.hover", "m.col.y"}
+                "f.demo.point_three", "f.specials.111", "g.curve.hover", "m.col.y",
+                "q.self.score_value"}
 
 
 def test_the_vietnamese_catalogue_is_not_english():

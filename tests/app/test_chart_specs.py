@@ -22,7 +22,9 @@ def test_every_chart_of_the_default_page_is_a_valid_figure(page):
     at = open_app(None if page == BUILT[0] else page)
     assert_ok(at)
     specs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-    if page != "home":
+    # Home's chart is optional; the Quiz draws a chart only for a teacher's open question
+    # (its flow tests check that one).
+    if page not in ("home", "quiz"):
         assert specs, f"the {page} page draws no chart"
     for spec in specs:
         go.Figure(spec)  # raises on any property plotly does not accept

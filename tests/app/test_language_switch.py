@@ -14,9 +14,10 @@ BUILT = [page for page in views.PAGES if page.path]
 
 
 def _page_values(page) -> dict:
-    """A non-default value for every control of the page and the workspace (generate)."""
+    """A non-default value for every control of the page and the workspace (generate),
+    if the page shows the workspace."""
     shared = {c.key: non_default(c) for c in workspace.table().controls
-              if c.key not in ("ws_source", "ws_array")}
+              if c.key not in ("ws_source", "ws_array")} if page.workspace else {}
     return {**shared, **{c.key: non_default(c) for c in page.table.controls}}
 
 

@@ -20,7 +20,10 @@ SHARED = (language.TABLE, workspace.table())
 
 
 def tables(page) -> tuple[ControlTable, ...]:
-    return (*SHARED, page.table) if page.table else SHARED
+    """The tables a page's link reaches: the language, the workspace (on the pages that
+    show it) and the page's own."""
+    shared = SHARED if page.workspace else SHARED[:1]
+    return (*shared, page.table) if page.table else shared
 
 
 def _step(control: Control) -> float:

@@ -20,6 +20,8 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
                   "--no-first-run"]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 STARTUP_SECONDS = 60
+#: The teacher passcode of the test server (a real server generates one when unset).
+TEACHER_KEY = "e2e-teacher-key"
 
 
 def _free_port() -> int:
@@ -44,12 +46,15 @@ def server(tmp_path_factory):
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); CI requires it")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    folder = tmp_path_factory.mktemp("server")
+    log = folder / "streamlit.log"
+    env = {**os.environ, "QUANTLAB_DB": str(folder / "quiz.sqlite3"),
+           "QUANTLAB_TEACHER_KEY": TEACHER_KEY}
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while not _healthy(url):

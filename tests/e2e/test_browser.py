@@ -27,11 +27,11 @@ def settle(page) -> None:
         page.wait_for_selector(f"{app}:not([data-test-script-state='notRunning'])",
                                timeout=1_500)
     page.wait_for_selector(f"{app}[data-test-script-state='notRunning']", timeout=60_000)
-    # Plotly's component loads lazily, after the run has ended: every built page has at
-    # least one chart, so wait for one, then for every chart container to hold a plot.
+    # Plotly's component loads lazily, after the run has ended: wait for every chart
+    # container to hold a plot (a page without charts, such as the Quiz, has none).
     page.wait_for_function(
         "(() => { const charts = document.querySelectorAll('[data-testid=\"stPlotlyChart\"]');"
-        " return charts.length > 0 && Array.from(charts).every("
+        " return Array.from(charts).every("
         "chart => chart.querySelector('.js-plotly-plot .main-svg')); })()", timeout=30_000)
     page.wait_for_timeout(300)
 

@@ -7,8 +7,11 @@ from ui import layout
 from ui.i18n import t
 from views.quiz import common, controls, selfstudy, student, teacher
 
-layout.header(t("q.title"), t("q.why"))
-mode = controls.mode(seated=student.seat_in_url())
+seated = student.seat_in_url()
+# On a student's phone the seat comes first: the page's why is for the other modes.
+layout.header(t("q.title"), t("q.student.why") if seated else t("q.why"))
+mode = controls.mode(seated=seated)
+layout.link_notices()
 if mode == "self":
     selfstudy.draw()
 else:

@@ -68,7 +68,8 @@ def _summary(ids, given, lang, settings) -> None:
     score = quiz.self_score(ids, given)
     st.subheader(t("q.self.done"))
     st.metric(t("q.self.score"), t("q.self.score_value", right=score.right, total=score.total),
-              t("q.self.percent", pct=fmt.pct(score.share)), delta_color="off")
+              t("q.self.percent", pct=fmt.pct(score.share)), delta_color="off",
+              delta_arrow="off")
     st.button(t("q.self.again"), type="primary", on_click=_start,
               args=quiz.next_draw(settings), icon=":material/replay:")
     if not score.mistakes:

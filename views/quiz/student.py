@@ -135,7 +135,7 @@ def _score(store: Store, info, player, lang: str) -> None:
     score, rank = quiz.own_score(results, player.id)
     st.metric(t("q.student.score"), fmt.num(score),
               t("q.student.rank", rank=rank, n=len(results.players)) if rank else None,
-              delta_color="off")
+              delta_color="off", delta_arrow="off")
     if info.leaderboard and results.players:
         with st.expander(t("q.board.title"), icon=":material/leaderboard:"):
             rows = quiz.leaderboard(results)

@@ -224,23 +224,22 @@ def _results(store: Store, session_id: int) -> None:
         return
     st.subheader(t("q.teacher.results"))
     summaries = quiz.summaries(results, lang)
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.markdown(f"**{t('q.teacher.per_question')}**")
-        st.dataframe({
-            "#": [s.position for s in summaries],
-            t("q.teacher.col_question"): [quiz.short(s.prompt, 60) for s in summaries],
-            t("q.teacher.col_answered"): [s.answered for s in summaries],
-            t("q.teacher.col_accuracy"): [fmt.pct(s.accuracy) for s in summaries],
-        }, hide_index=True, width="stretch")
-    with right:
-        st.markdown(f"**{t('q.teacher.scores')}**")
-        st.dataframe({
-            t("q.board.player"): [p.nickname for p in results.players],
-            t("q.board.score"): [p.score for p in results.players],
-            t("q.teacher.col_right"): [p.correct for p in results.players],
-            t("q.teacher.col_answered"): [p.answered for p in results.players],
-        }, hide_index=True, width="stretch")
+    st.markdown(f"**{t('q.teacher.per_question')}**")
+    st.dataframe({
+        "#": [s.position for s in summaries],
+        t("q.teacher.col_question"): [quiz.short(s.prompt, 90) for s in summaries],
+        t("q.teacher.col_answered"): [s.answered for s in summaries],
+        t("q.teacher.col_accuracy"): [fmt.pct(s.accuracy) for s in summaries],
+    }, hide_index=True, width="stretch", column_config={
+        "#": st.column_config.NumberColumn(width="small"),
+        t("q.teacher.col_question"): st.column_config.TextColumn(width="large")})
+    st.markdown(f"**{t('q.teacher.scores')}**")
+    st.dataframe({
+        t("q.board.player"): [p.nickname for p in results.players],
+        t("q.board.score"): [p.score for p in results.players],
+        t("q.teacher.col_right"): [p.correct for p in results.players],
+        t("q.teacher.col_answered"): [p.answered for p in results.players],
+    }, hide_index=True, width="stretch")
     hardest = quiz.hardest(results, lang)
     if hardest:
         st.markdown(f"**{t('q.teacher.hardest')}**")
