@@ -18,6 +18,12 @@ COPY --chown=root:root quantlib ./quantlib
 COPY --chown=root:root lessons ./lessons
 COPY --chown=root:root ui ./ui
 COPY --chown=root:root views ./views
+COPY --chown=root:root quiz ./quiz
+# Quiz answers live in SQLite at $QUANTLAB_DB, the one place the app writes. Mount a
+# volume there (docker run -v quantlab-data:/data) to keep them across containers.
+RUN mkdir /data && chown quantlab /data
+ENV QUANTLAB_DB=/data/quantlab.sqlite3
+VOLUME /data
 USER quantlab
 
 EXPOSE 8501

@@ -18,6 +18,7 @@ import numpy as np
 
 import quantlib as ql
 import views
+from bench._quiz import bench_store
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).with_name("results.json")
@@ -185,14 +186,21 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--reruns", type=int, default=5)
     parser.add_argument("--pages", help="only these pages (comma-separated keys), no numerics")
+    parser.add_argument("--store", action="store_true",
+                        help="only the quiz store's answer submissions (50 writers)")
     args = parser.parse_args()
     if args.pages:
         return print_pages(args.pages.split(","), args.reruns)
+    if args.store:
+        return print_store(bench_store())
     quant = bench_quantize(args.repeats)
     calib = bench_calibration(args.repeats)
     books = bench_codebooks(args.repeats)
     mm = bench_matmul(args.repeats)
-    pages = bench_pages([page for page in views.PAGES if page.path], args.reruns)
+    # The pages that read the workspace tensor, at each size (the Quiz reads none).
+    pages = bench_pages([page for page in views.PAGES if page.path and page.workspace],
+                        args.reruns)
+    store = bench_store()
     figures = {
         "quant_dequant_over_copy": quant["quant_dequant_over_copy"],
         "page_rerun_s_1M": max(p["rerun_s_median"] for k, p in pages.items() if "1M" in k),
@@ -211,7 +219,7 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "numpy": np.__version__,
                     "processor": platform.machine()},
         "quantize": quant, "calibration": calib, "codebooks": books, "matmul": mm,
-        "pages": pages,
+        "pages": pages, "quiz_store": store,
         "budgets": {k: {"measured": figures[k], "budget": budget, "kind": kind,
                         "within": figures[k] <= budget if kind == "max" else figures[k] >= budget}
                     for k, (budget, kind) in BUDGETS.items()},
@@ -241,6 +249,7 @@ def main() -> None:
           f"{mm['llm_int8_float32_s']:.3f} s: {mm['llm_int8_over_float32']:.2f}x")
     for name, p in pages.items():
         print(page_line(name, p))
+    print_store(store)
     print(f"written to {RESULTS.relative_to(ROOT)}")
 
 
@@ -263,6 +272,14 @@ def print_pages(keys: list[str], reruns: int) -> None:
     """Page reruns only, printed and not written (while working on a page)."""
     for name, p in bench_pages([p for p in views.PAGES if p.key in keys], reruns).items():
         print(page_line(name, p))
+
+
+def print_store(r: dict) -> None:
+    print(f"quiz store: {r['writers']} students submit at the same moment, "
+          f"{r['questions']} questions: submit p50 {r['submit_p50_ms']:.1f} ms, p95 "
+          f"{r['submit_p95_ms']:.1f} ms, max {r['submit_max_ms']:.1f} ms; "
+          f"{r['answers_per_s']:.0f} answers/s; {r['rows']} rows for {r['answers']} answers "
+          f"(each stored once: {r['each_once']})")
 
 
 if __name__ == "__main__":

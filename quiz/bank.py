@@ -25,8 +25,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, ValidationError,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 BANK_DIR = Path(__file__).parent / "bank"
 LANGUAGES = ("en", "vi")
@@ -182,13 +188,18 @@ def parse_file(path: Path) -> list[Question]:
     return questions
 
 
-def build_bank(questions: Iterable[Question]) -> Mapping[str, Question]:
-    """Questions by id; ids must be unique across files."""
+def build_bank(questions: Iterable[Question | tuple[str, Question]]) -> Mapping[str, Question]:
+    """Questions by id (each optionally with the name of its file); ids must be unique
+    across files."""
     bank: dict[str, Question] = {}
-    for question in questions:
+    where: dict[str, str] = {}
+    for item in questions:
+        name, question = item if isinstance(item, tuple) else ("", item)
         if question.id in bank:
-            raise BankError(f"question id {question.id!r} appears twice")
-        bank[question.id] = question
+            files = " and ".join(f for f in (where[question.id], name) if f)
+            raise BankError(f"question id {question.id!r} appears twice"
+                            + (f" (in {files})" if files else ""))
+        bank[question.id], where[question.id] = question, name
     return MappingProxyType(bank)
 
 
@@ -204,7 +215,7 @@ def _load(directory: Path) -> Mapping[str, Question]:
     files = sorted(directory.glob("*.json"))
     if not files:
         raise BankError(f"no question files (*.json) in {directory.name}")
-    return build_bank(q for path in files for q in parse_file(path))
+    return build_bank((path.name, q) for path in files for q in parse_file(path))
 
 
 @cache

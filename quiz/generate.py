@@ -14,6 +14,8 @@ seed is taken), so a student who computes by hand cannot land on the other side.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from quantlib import clipped_fraction, dequantize, metrics, qparams_from_range, quantize
@@ -28,19 +30,23 @@ MAX_SEED = 10**9
 _TIE_MARGIN = 0.1
 _MAX_DRAWS = 64
 _SIZE = 8
+_SEED = re.compile(r"0|[1-9][0-9]{0,9}")
 
 
 class UnknownQuestion(KeyError):
     """An id that names no generated question."""
 
 
-def _fmt(value: float, digits: int = 4) -> str:
+def _fmt(value: float, digits: int = 6) -> str:
+    """A printed number. The inputs a student reads are drawn with at most 3 decimals and
+    printed in full (6 significant digits), so the student computes with the same
+    numbers as the key."""
     value = float(value)
     return str(int(value)) if value == int(value) else f"{value:.{digits}g}"
 
 
 def _vector(values) -> str:
-    return "[" + ", ".join(_fmt(v, 3) for v in values) + "]"
+    return "[" + ", ".join(_fmt(v) for v in values) + "]"
 
 
 def _draw(rng: np.random.Generator, n: int = _SIZE, positive: bool = False) -> np.ndarray:
@@ -69,20 +75,23 @@ def _scale(rng: np.random.Generator, seed: int) -> Question | None:
     bits = int(rng.choice([4, 8]))
     symmetric = bool(rng.integers(2))
     x = _draw(rng)
-    qp = qparams_from_range(float(x.min()), float(x.max()), bits=bits, symmetric=symmetric)
+    # The range always holds 0 (so that 0 is exact), as in PyTorch's observers.
+    lo, hi = min(float(x.min()), 0.0), max(float(x.max()), 0.0)
+    qp = qparams_from_range(lo, hi, bits=bits, symmetric=symmetric)
     mode_en = "symmetric" if symmetric else "asymmetric (with a zero point)"
     mode_vi = "đối xứng" if symmetric else "không đối xứng (có zero point)"
-    how_en = (f"s = max|x| / {qp.qmax} = {_fmt(np.abs(x).max())} / {qp.qmax}" if symmetric
-              else f"s = (max − min) / (qmax − qmin) = ({_fmt(x.max())} − ({_fmt(x.min())}))"
-                   f" / {qp.qmax - qp.qmin}")
+    how = (f"s = max|x| / {qp.qmax} = {_fmt(np.abs(x).max())} / {qp.qmax}" if symmetric
+           else f"s = (max − min) / (qmax − qmin) = ({_fmt(hi)} − ({_fmt(lo)}))"
+                f" / {qp.qmax - qp.qmin}")
     return _numeric(
         "scale", seed, "uniform", "uniform",
         Text(en=f"x = {_vector(x)}. Quantize x to signed int{bits}, codes in "
-                f"{_int_range(bits)}, {mode_en}, with the min-max range. What is the scale s?",
+                f"{_int_range(bits)}, {mode_en}, with the min-max range (which always "
+                f"includes 0). What is the scale s?",
              vi=f"x = {_vector(x)}. Lượng hóa x sang int{bits} có dấu, mã trong "
-                f"{_int_range(bits)}, {mode_vi}, với miền min-max. Bước lượng hóa (scale) s "
-                f"bằng bao nhiêu?"),
-        Text(en=f"{how_en} = {_fmt(qp.scale, 6)}.", vi=f"{how_en} = {_fmt(qp.scale, 6)}."),
+                f"{_int_range(bits)}, {mode_vi}, với miền min-max (luôn chứa 0). Bước "
+                f"lượng hóa (scale) s bằng bao nhiêu?"),
+        Text(en=f"{how} = {_fmt(qp.scale)}.", vi=f"{how} = {_fmt(qp.scale)}."),
         qp.scale, rel_tol=0.01, abs_tol=1e-6)
 
 
@@ -237,8 +246,10 @@ def is_generated(question_id: str) -> bool:
 
 def question(question_id: str) -> Question:
     """The generated question named by ``gen:<kind>:<seed>``."""
-    parts = question_id.split(":")
-    if len(parts) != 3 or parts[0] != PREFIX or not parts[2].isdigit():
+    parts = str(question_id).split(":")
+    # One id per question: ASCII digits, no leading zeros, within MAX_SEED.
+    if (len(parts) != 3 or parts[0] != PREFIX or not _SEED.fullmatch(parts[2])
+            or int(parts[2]) > MAX_SEED):
         raise UnknownQuestion(f"not a generated question id: {question_id!r}")
     return generate(parts[1], int(parts[2]))
 

@@ -1,7 +1,9 @@
 """Points for one answer: right/wrong, or speed points that decay from 1000 to 500.
 
->>> points(True, 0.0, 20.0, "speed"), points(True, 10.0, 20.0, "speed"), points(True, 25, 20, "speed")
-(1000, 750, 500)
+>>> points(True, 0.0, 20.0, "speed"), points(True, 10.0, 20.0, "speed")
+(1000, 750)
+>>> points(True, 25, 20, "speed")
+500
 >>> points(True, 3.0, None, "correct"), points(False, 0.0, 20.0, "speed")
 (1, 0)
 """

@@ -235,6 +235,11 @@ class SQLiteStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._local = threading.local()
+        # One writer at a time within this process. SQLite's own busy handler makes a
+        # writer that finds the lock taken sleep in growing steps (up to 100 ms), so 50
+        # threads tapping at once waited seconds; a lock hands the turn over at once.
+        # Other processes still wait on the busy timeout.
+        self._write_lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -268,20 +273,27 @@ class SQLiteStore:
         """One short write transaction, taken with the write lock from the start (so two
         writers never both read and then both fail to upgrade)."""
         con = self._connection()
-        try:
-            con.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as error:
-            raise self._error(error) from None
-        try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        try:
-            con.execute("COMMIT")
-        except sqlite3.Error as error:
-            con.execute("ROLLBACK")
-            raise self._error(error) from None
+        with self._write_lock:
+            try:
+                con.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise self._error(error) from None
+            try:
+                yield con
+            except sqlite3.IntegrityError:  # a rule the caller turns into an answer
+                con.execute("ROLLBACK")
+                raise
+            except sqlite3.Error as error:  # read-only file, disk full, I/O error
+                con.execute("ROLLBACK")
+                raise self._error(error) from None
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            try:
+                con.execute("COMMIT")
+            except sqlite3.Error as error:
+                con.execute("ROLLBACK")
+                raise self._error(error) from None
 
     def _read(self, sql: str, args: Sequence = ()) -> list[tuple]:
         try:
@@ -432,7 +444,8 @@ class SQLiteStore:
 
     def open_question(self, session_id: int, question_id: str) -> None:
         """Open a question for answers (the session's open question, if any, closes: one
-        question is live at a time). A question once closed stays closed."""
+        question is live at a time). A question once closed stays closed, and nothing
+        opens in an ended session."""
         now = time.time()
         with self._write() as con:
             found = con.execute(
@@ -440,7 +453,9 @@ class SQLiteStore:
                 " WHERE session_id = ? AND question_id = ?", (session_id, question_id)).fetchone()
             if found is None:
                 raise KeyError(f"question {question_id!r} is not in session {session_id}")
-            if found[0] is not None:
+            ended = con.execute("SELECT ended_at FROM sessions WHERE id = ?",
+                                (session_id,)).fetchone()[0]
+            if found[0] is not None or ended is not None:
                 return
             con.execute("UPDATE session_questions SET closed_at = ? WHERE session_id = ?"
                         " AND opened_at IS NOT NULL AND closed_at IS NULL", (now, session_id))
@@ -457,7 +472,8 @@ class SQLiteStore:
     def submit(self, player_token: str, question_id: str, answer: Any) -> bool:
         """Store a player's answer; True when stored. False when the token is unknown,
         the question is not open in the player's session or its time is up (this
-        server's clock), the answer is malformed, or the player already answered it."""
+        server's clock), the session has ended, the answer is malformed, or the player
+        already answered it."""
         try:
             question = questions.get(question_id)
         except (KeyError, ValueError):
@@ -471,6 +487,7 @@ class SQLiteStore:
             row = con.execute(
                 "SELECT p.id, p.session_id, s.time_limit_s, s.scoring, q.opened_at,"
                 " q.closed_at FROM players p JOIN sessions s ON s.id = p.session_id"
+                " AND s.ended_at IS NULL"
                 " JOIN session_questions q ON q.session_id = p.session_id"
                 " AND q.question_id = ? WHERE p.token = ?",
                 (question_id, player_token)).fetchone()

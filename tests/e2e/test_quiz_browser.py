@@ -45,6 +45,10 @@ def _answer(page) -> None:
     settle(page)
 
 
+def _success(page) -> str:
+    return page.locator("[data-testid='stAlertContentSuccess']").first.inner_text()
+
+
 def _join(browser, server, code: str, nickname: str):
     context, page = _context(browser, 420, 900)  # a phone-sized window
     page.goto(f"{server}/quiz?join={code}&lang=en")
@@ -82,8 +86,7 @@ def test_a_teacher_and_two_students_run_a_session(browser, server):
         for student in (first, second):
             student.get_by_role("button", name=EN["q.submit"]).wait_for(timeout=LIVE_TIMEOUT_MS)
         _answer(first)
-        saved = first.locator("[data-testid='stAlertContentSuccess']").first
-        assert "Saved." in saved.inner_text(), saved.inner_text()
+        assert "Saved." in _success(first)
         shoot(first, "quiz-student-saved")
 
         # The second student's phone reloads (a refresh, a locked screen): same seat.
@@ -93,10 +96,10 @@ def test_a_teacher_and_two_students_run_a_session(browser, server):
         assert second.url == seat_url
         assert second.get_by_text("You are Minh").count() == 1
         _answer(second)
-        assert "Saved." in second.locator("[data-testid='stAlertContentSuccess']").first.inner_text()
+        assert "Saved." in _success(second)
         second.reload()
         settle(second)
-        assert "Saved." in second.locator("[data-testid='stAlertContentSuccess']").first.inner_text(), "the answer is still there after a reload"
+        assert "Saved." in _success(second), "the answer is still there after a reload"
 
         teacher.get_by_text("2 of 2").wait_for(timeout=LIVE_TIMEOUT_MS)
         shoot(teacher, "quiz-teacher-live")
