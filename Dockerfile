@@ -29,4 +29,6 @@ USER quantlab
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).read() == b'ok' else 1)"
-CMD ["streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0"]
+# The teacher's passcode for the Quiz: QUANTLAB_TEACHER_KEY, or one made now and printed
+# to the log (`docker logs`) before the server starts.
+CMD ["sh", "-c", "QUANTLAB_TEACHER_KEY=\"$(python -m quiz.access)\" && export QUANTLAB_TEACHER_KEY && exec streamlit run app.py --server.port=8501 --server.address=0.0.0.0"]

@@ -33,3 +33,10 @@ def check(given: str) -> bool:
     if not isinstance(given, str) or not given:
         return False
     return hmac.compare_digest(given.strip().encode(), teacher_key().encode())
+
+
+if __name__ == "__main__":
+    # `python -m quiz.access`: the passcode a server should use (the environment's, else
+    # a new one, logged to stderr), on stdout: the container's start command exports it
+    # before Streamlit starts, so it is in the log at start-up, not at the first visit.
+    print(teacher_key())
