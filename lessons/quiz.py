@@ -29,7 +29,7 @@ from quiz import generate
 from quiz.bank import TOPICS, Question, grade, load_bank, normalise
 from quiz.questions import get
 from quiz.scoring import SCORINGS
-from quiz.store import AnswerRow, Results, SessionInfo
+from quiz.store import GRACE_S, AnswerRow, Results, SessionInfo
 
 __all__ = ["TOPICS", "SCORINGS", "get"]
 
@@ -254,24 +254,30 @@ def next_draw(settings: tuple) -> tuple:
 
 @dataclass(frozen=True)
 class Live:
-    """What changes a student's page: the open question, how many are closed, whether
-    the session ended or shows its leaderboard. A student's page polls this alone."""
+    """What changes a student's page: the open question, whether its time is up, how
+    many are closed, whether the session ended or shows its leaderboard. A student's
+    page polls this alone."""
 
     open_question: str | None
     opened_at: float | None
+    expired: bool
     closed: int
     ended: bool
     leaderboard: bool
 
     @property
     def signature(self) -> tuple:
-        return self.open_question, self.closed, self.ended, self.leaderboard
+        return self.open_question, self.expired, self.closed, self.ended, self.leaderboard
 
 
-def live(info: SessionInfo, states: Sequence) -> Live:
+def live(info: SessionInfo, states: Sequence, now: float) -> Live:
+    """The session's live state at ``now`` (the server's clock). A question's time is up
+    when the store would refuse an answer: past its limit and the grace."""
     open_states = [s for s in states if s.is_open]
-    return Live(open_states[0].question_id if open_states else None,
-                open_states[0].opened_at if open_states else None,
+    opened = open_states[0].opened_at if open_states else None
+    expired = (opened is not None and info.time_limit_s is not None
+               and now - opened > info.time_limit_s + GRACE_S)
+    return Live(open_states[0].question_id if open_states else None, opened, expired,
                 sum(s.closed_at is not None for s in states), info.ended, info.leaderboard)
 
 

@@ -45,7 +45,8 @@ def answer_form(question: quiz.QuestionView, key: str, button: str):
             given = st.radio(t("q.your_answer"), list(labels), format_func=labels.get,
                              index=None, key=f"{key}_single")
         elif question.kind == "multiple":
-            st.caption(t("q.choose_all"))
+            if t("q.choose_all") not in question.prompt:
+                st.caption(t("q.choose_all"))
             given = [oid for oid, text in question.options
                      if st.checkbox(text, key=f"{key}_{oid}")]
         else:

@@ -24,8 +24,8 @@ def _next() -> None:
 
 def draw() -> None:
     lang = current_language()
-    with st.expander(t("q.self.settings"), expanded=STATE not in st.session_state,
-                     icon=":material/tune:"):
+    # Closed at first: the first question is the first thing a visitor sees.
+    with st.expander(t("q.self.settings"), icon=":material/tune:"):
         settings = controls.draw_draw()
         c1, c2 = st.columns(2)
         c1.button(t("q.self.start"), type="primary", on_click=_start, args=settings,

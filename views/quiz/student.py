@@ -78,7 +78,7 @@ def _seat(store: Store, token: str, player) -> None:
     lang = current_language()
     info = store.session(player.session_id)
     states = store.question_states(info.id)
-    now = quiz.live(info, states)
+    now = quiz.live(info, states, time.time())
     c1, c2 = st.columns([4, 1], vertical_alignment="center")
     c1.markdown(t("q.student.seat", name=plain(player.nickname), code=info.join_code))
     c2.button(t("q.student.leave"), on_click=_leave, icon=":material/logout:",
@@ -105,6 +105,10 @@ def _open_question(store: Store, token: str, info, now: quiz.Live, mine: dict,
         st.success(t("q.student.saved", answer=quiz.answer_text(
             question, mine[question.id].answer, lang)), icon=":material/cloud_done:")
         return
+    if now.expired:
+        st.markdown(question.prompt(lang))
+        st.warning(t("q.student.time_up"), icon=":material/timer_off:")
+        return
     given = common.answer_form(quiz.view(question, lang), f"q_live_{question.id}",
                                t("q.submit"))
     if given is None:
@@ -120,7 +124,7 @@ def _watch(store: Store, session_id: int, signature: tuple) -> None:
     time left on the open question, if it has a limit."""
     try:
         info = store.session(session_id)
-        now = quiz.live(info, store.question_states(session_id))
+        now = quiz.live(info, store.question_states(session_id), time.time())
     except StoreError:
         return
     if now.signature != signature:

@@ -185,7 +185,7 @@ def _live(store: Store, session_id: int) -> None:
     except StoreError as error:
         common.store_error(error)
         return
-    now = quiz.live(info, states)
+    now = quiz.live(info, states, time.time())
     st.subheader(t("q.teacher.live"))
     if now.open_question is None:
         layout.metric_grid([layout.Metric(t("q.teacher.players"), fmt.num(len(players)))])
@@ -202,6 +202,8 @@ def _live(store: Store, session_id: int) -> None:
         layout.Metric(t("q.time_left_label"),
                       "—" if left is None else t("q.seconds", s=quiz.whole_seconds(left))),
     ])
+    if now.expired:
+        st.warning(t("q.teacher.time_up"), icon=":material/timer_off:")
     st.markdown(question.prompt(lang))
     st.caption(t("q.teacher.key", answer="; ".join(quiz.reveal(question, lang).correct)))
     summary = t("q.teacher.dist_summary", n=dist.total, right=dist.right)
