@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lessons import quiz
-from ui import fmt
+from ui import fmt, urlstate
 from ui.i18n import current_language, t
 from views.quiz import common, controls
 
@@ -16,6 +16,13 @@ def _start(topics, count, generated, seed) -> None:
     drawn = quiz.self_study(topics, count, seed=seed, generated=generated)
     st.session_state[STATE] = {"ids": [q.id for q in drawn], "position": 0, "given": {},
                                "settings": (topics, count, generated, seed)}
+
+
+def _again(settings: tuple) -> None:
+    """Another quiz: the next seed, in the seed control (and the link) too."""
+    following = quiz.next_draw(settings)
+    urlstate.set_value(controls.TABLE["q_seed"], following[3])
+    _start(*following)
 
 
 def _next() -> None:
@@ -70,8 +77,8 @@ def _summary(ids, given, lang, settings) -> None:
     st.metric(t("q.self.score"), t("q.self.score_value", right=score.right, total=score.total),
               t("q.self.percent", pct=fmt.pct(score.share)), delta_color="off",
               delta_arrow="off")
-    st.button(t("q.self.again"), type="primary", on_click=_start,
-              args=quiz.next_draw(settings), icon=":material/replay:")
+    st.button(t("q.self.again"), type="primary", on_click=_again, args=(settings,),
+              icon=":material/replay:")
     if not score.mistakes:
         st.success(t("q.self.perfect"), icon=":material/celebration:")
         return
