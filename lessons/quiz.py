@@ -28,10 +28,8 @@ import numpy as np
 from quiz import generate
 from quiz.bank import TOPICS, Question, grade, load_bank, normalise
 from quiz.questions import get
-from quiz.scoring import SCORINGS
+from quiz.scoring import SCORINGS as SCORINGS  # re-exported for the page's controls
 from quiz.store import GRACE_S, AnswerRow, Results, SessionInfo
-
-__all__ = ["TOPICS", "SCORINGS", "get"]
 
 MODES = ("self", "student", "teacher")
 COUNTS = (5, 10, 15, 20, 30)
