@@ -35,9 +35,10 @@ _STAT_FIRST_FIELD = 3
 _UTIME_FIELD, _STIME_FIELD = 14, 15
 # Streamlit logs "Running script" once at the top of every script run
 # (ScriptRunner._run_script), a fragment rerun as much as a full one (both go through the
-# same loop; a fragment rerun the session no longer holds is dropped before it, unlogged
-# and unrun). Its default log format drops the logger's name, so the
-# debug server logs with one that keeps it, and only that logger's line is counted.
+# same loop, and so does the run a script's st.rerun() starts; a fragment rerun the
+# session no longer holds is dropped before it, unlogged and unrun). Its default log
+# format drops the logger's name, so the debug server logs with one that keeps it, and
+# only that logger's line is counted.
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 RUN_LOG_PATTERN = re.compile(
     r" DEBUG streamlit\.runtime\.scriptrunner\.script_runner: Running script\s*$")
@@ -125,10 +126,13 @@ class AppServer:
 
     Run from ``app_dir`` so that its ``.streamlit/config.toml`` (the production config)
     is the one Streamlit reads. The log goes to a file: ``--verify-log`` counts runs in it.
+    ``env`` adds to (or overrides) the harness's environment for the server process: the
+    quiz scenario points the app's database at a fresh file with it.
     """
 
     app_dir: Path
     debug_log: bool = False
+    env: dict[str, str] = field(default_factory=dict)
     port: int = 0
     process: subprocess.Popen | None = None
     log_path: Path | None = None
@@ -155,7 +159,8 @@ class AppServer:
         self.log_path = Path(name)
         with os.fdopen(fd, "wb") as log:
             self.process = subprocess.Popen(self.command(), cwd=self.app_dir, stdout=log,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            env={**os.environ, **self.env})
         self.wait_healthy()
 
     def wait_healthy(self) -> None:

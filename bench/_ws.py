@@ -45,6 +45,28 @@ scriptrunner/script_runner.py and the frontend's App/WidgetManager):
 * The message cache counts fragment runs too (every ``script_finished`` but
   ``FINISHED_EARLY_FOR_RERUN``), but a fragment run only expires entries that its own
   fragments sent.
+
+Timers, st.rerun() and buttons (read from runtime/fragment.py, scriptrunner/
+script_runner.py, app_session.py and the frontend's App.handleAutoRerun/handleNewSession):
+
+* ``@st.fragment(run_every=...)`` sends an ``auto_rerun`` ForwardMsg (``interval`` in
+  seconds, ``fragment_id``) each time the fragment is drawn. The frontend keeps one
+  timer per fragment id (a repeat with the same interval keeps its countdown), stops
+  every timer at the ``new_session`` of a full run (the run's own ``auto_rerun``
+  messages start them again: a fragment's id depends on where it is drawn, so it may
+  change), drops the ones ``stop_auto_rerun`` names, and at every tick sends a fragment
+  rerun with ``ClientState.is_auto_rerun`` set. ``PageClient.auto_reruns`` holds them.
+* ``st.rerun()`` ends the run with ``script_finished`` = ``FINISHED_EARLY_FOR_RERUN``
+  and the server at once starts the next run itself: ``new_session``, its deltas, its
+  own ``script_finished``. From a fragment, ``st.rerun(scope="app")`` makes that next
+  run a full one. The client waits for it: the rerun it asked for ends as that run
+  (``RunResult.script_reruns``; ``promoted`` when a fragment rerun became a full one).
+  Streamlit logs "Running script" for each of these runs too.
+* ``st.button`` and ``st.form_submit_button`` are ``button`` elements (a submit button
+  has ``is_form_submitter`` and its ``form_id``; so have the widgets in the form). A
+  click is one rerun whose widget states carry ``trigger_value=True`` for that button
+  and every other widget's value; a form's widgets send their values only with that
+  click, never a rerun of their own. Triggers last one run.
 """
 
 from __future__ import annotations
@@ -59,6 +81,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
+from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ButtonGroup_pb2 import ButtonGroup
 from streamlit.proto.ClientState_pb2 import ClientState
@@ -90,7 +113,8 @@ DEFAULT_FLOAT_STEP = 0.01  # st.number_input's own default step for floats
 CONTEXT = {"timezone": "UTC", "timezone_offset": 0, "locale": "en-US",
            "color_scheme": "light"}
 WIDGET_ELEMENTS = frozenset({"slider", "checkbox", "selectbox", "radio", "button_group",
-                             "number_input"})
+                             "number_input", "button"})
+BUTTON = "button"  # st.button and st.form_submit_button: clicked, never moved
 NUMERIC_SLIDER_TYPES = frozenset({Slider.INT, Slider.FLOAT})
 
 
@@ -110,7 +134,8 @@ class Widget:
 
     Values: slider -> tuple of floats; select_slider and button_group -> tuple of
     option labels; checkbox -> bool; selectbox and radio -> label or None;
-    number_input -> float or None.
+    number_input -> float or None; button -> None, True only while a click is sent
+    (a trigger: the frontend sends it for the one run the click starts).
     """
 
     id: str
@@ -130,11 +155,19 @@ class Widget:
     multi: bool = False  # a range slider or a multi-select
     query_param_key: str | None = None
     fragment_id: str = ""  # the @st.fragment that drew it ("" outside any fragment)
+    form_id: str = ""  # the st.form it sits in ("" outside any form)
+    form_submitter: bool = False  # a button: the form's submit button
 
     @property
     def movable(self) -> bool:
-        """A control a student can move: enabled, rerunning, and with another value."""
-        return not self.disabled and self.reruns and self.has_alternative()
+        """A control a student can move: enabled, rerunning, and with another value.
+        A button is never moved: it is clicked (``clickable``, ``PageClient.click``)."""
+        return (self.kind != BUTTON and not self.disabled and self.reruns
+                and self.has_alternative())
+
+    @property
+    def clickable(self) -> bool:
+        return self.kind == BUTTON and not self.disabled
 
     def has_alternative(self) -> bool:
         if self.kind == "checkbox":
@@ -164,6 +197,8 @@ class Widget:
 
     def all_values(self) -> list:
         """Every value a student could give this control (for a sweep)."""
+        if self.kind == BUTTON:
+            raise ValueError(f"{self.key or self.label}: a button is clicked, not swept")
         if self.kind == "checkbox":
             return [False, True]
         if self.options:
@@ -257,6 +292,8 @@ class Widget:
             state.string_value = self.value
         elif self.kind == "number_input":
             state.double_value = float(self.value)
+        elif self.kind == BUTTON:
+            state.trigger_value = True
         return state
 
     def url_values(self) -> list[str]:
@@ -317,7 +354,8 @@ def widget_from_element(element, delta_path, previous: Widget | None,
         return None
     widget.main = bool(delta_path) and delta_path[0] == RootContainer.MAIN
     widget.fragment_id = fragment_id
-    if not proto.set_value and previous is not None and previous.kind == widget.kind:
+    if (etype != BUTTON and not proto.set_value and previous is not None
+            and previous.kind == widget.kind):
         widget.value = previous.value
     return widget
 
@@ -328,7 +366,15 @@ def _common(proto, kind: str, value: Any, default: Any, **extra) -> Widget:
         disabled=proto.disabled, reruns=not proto.form_id and not proto.ignore_rerun,
         value=value, default=default,
         query_param_key=proto.query_param_key if proto.HasField("query_param_key") else None,
-        **extra)
+        form_id=proto.form_id, **extra)
+
+
+def _button(proto) -> Widget:
+    """st.button or st.form_submit_button (``is_form_submitter``): a click always reruns,
+    a submit button's click submits its form. No value between clicks."""
+    return Widget(id=proto.id, kind=BUTTON, label=proto.label, key=user_key(proto.id),
+                  main=False, disabled=proto.disabled, reruns=True, value=None, default=None,
+                  form_id=proto.form_id, form_submitter=proto.is_form_submitter)
 
 
 def _slider(proto) -> Widget | None:
@@ -386,7 +432,7 @@ def _number_input(proto) -> Widget:
 
 _BUILDERS = {"slider": _slider, "checkbox": _checkbox, "selectbox": _single_choice("selectbox"),
              "radio": _single_choice("radio"), "button_group": _button_group,
-             "number_input": _number_input}
+             "number_input": _number_input, "button": _button}
 
 
 # --- one run's output -----------------------------------------------------------------
@@ -406,6 +452,13 @@ class RunResult:
     digest: str = ""  # of the main area's non-widget output: did the page recompute?
     metrics: dict[str, str] = field(default_factory=dict)
     fragment_id: str = ""  # the fragment rerun asked for; "" for a full rerun
+    # The script called st.rerun() this many times: each time the run ended early and the
+    # server started the next one itself; the result is that of the last run.
+    script_reruns: int = 0
+    # A fragment rerun whose fragment called st.rerun(scope="app"): it ended as a full
+    # run, which replaced the whole page, and counts as one.
+    promoted: bool = False
+    alerts: list[tuple[str, str]] = field(default_factory=list)  # main area: (format, body)
 
     @property
     def clean(self) -> bool:
@@ -414,7 +467,8 @@ class RunResult:
 
     @property
     def is_fragment(self) -> bool:
-        return bool(self.fragment_id)
+        """The run the server ended with was a fragment run (of the fragment asked for)."""
+        return bool(self.fragment_id) and not self.promoted
 
 
 @dataclass
@@ -426,6 +480,7 @@ class _Node:
     widget: Widget | None = None
     output: str | None = None  # a main-area non-widget element: its content hash
     metric: tuple[str, str] | None = None  # (label, body) of a main-area st.metric
+    alert: tuple[str, str] | None = None  # (format, body) of a main-area st.success &c.
 
 
 @dataclass
@@ -438,6 +493,16 @@ class _RunOutput:
     nodes: dict[DeltaPath, _Node] = field(default_factory=dict)
     exceptions: list[str] = field(default_factory=list)
     title: str | None = None
+    script_reruns: int = 0  # st.rerun() calls: runs the server started itself
+    restarting: bool = False  # ended early for st.rerun(): the next run is the server's
+
+    def restart(self, fragment_ids: tuple[str, ...]) -> None:
+        """The server starts the run st.rerun() asked for: what the stopped run drew is
+        superseded (a full run replaces the page; a fragment run its fragment)."""
+        self.restarting = False
+        self.fragment_ids = fragment_ids
+        self.nodes = {}
+        self.title = None
 
     def add(self, path: DeltaPath, node: _Node) -> None:
         """A delta at ``path``; a container written there supersedes what this run had
@@ -485,10 +550,11 @@ def page_metrics(page: dict[DeltaPath, _Node]) -> dict[str, str]:
     return dict(node.metric for _, node in sorted(page.items()) if node.metric)
 
 
-_FINISH_REASONS = {
-    ForwardMsg.FINISHED_WITH_COMPILE_ERROR: "compile error",
-    ForwardMsg.FINISHED_EARLY_FOR_RERUN: "stopped early for a rerun",
-}
+def page_alerts(page: dict[DeltaPath, _Node]) -> list[tuple[str, str]]:
+    return [node.alert for _, node in sorted(page.items()) if node.alert]
+
+
+_FINISH_REASONS = {ForwardMsg.FINISHED_WITH_COMPILE_ERROR: "compile error"}
 
 
 # --- the client -----------------------------------------------------------------------
@@ -545,6 +611,12 @@ class PageClient:
         self.refs_resolved = 0  # big elements the server sent as a ref_hash (cache hits)
         self.runs_sent = 0  # rerun_script messages that reached the server, all kinds
         self.fragment_runs_sent = 0  # of which fragment reruns
+        self.server_reruns = 0  # runs the server started itself for the script's st.rerun()
+        self.server_fragment_reruns = 0  # of which fragment runs (st.rerun(scope="fragment"))
+        # The run_every timers the frontend holds: fragment id -> interval in seconds, and
+        # when each started (time.monotonic()); it ticks at since + k * interval.
+        self.auto_reruns: dict[str, float] = {}
+        self.auto_rerun_since: dict[str, float] = {}
         self.last: RunResult | None = None
         self._ws = None
         self._reader: asyncio.Task | None = None
@@ -595,11 +667,13 @@ class PageClient:
 
     # runs ---------------------------------------------------------------------------------
 
-    def client_state(self, fragment_id: str = "") -> ClientState:
+    def client_state(self, fragment_id: str = "", auto_rerun: bool = False) -> ClientState:
         """The ClientState the frontend sends with a rerun: page, URL, every widget
-        (a fragment rerun too), and the fragment to rerun, if only one is."""
+        (a fragment rerun too), and the fragment to rerun, if only one is; ``auto_rerun``
+        for a tick of a run_every timer."""
         state = ClientState(query_string=self.query, page_name=self.page_name,
-                            page_script_hash=self.page_script_hash, fragment_id=fragment_id)
+                            page_script_hash=self.page_script_hash, fragment_id=fragment_id,
+                            is_auto_rerun=auto_rerun)
         for widget in self.widgets.values():
             widget_state = widget.state()
             if widget_state is not None:
@@ -633,14 +707,40 @@ class PageClient:
         fragment_id = scopes.pop() if len(scopes) == 1 else ""
         return await self.rerun(timeout_s, fragment_id)
 
-    async def rerun(self, timeout_s: float, fragment_id: str = "") -> RunResult:
+    async def click(self, widget_id: str, timeout_s: float,
+                    values: dict[str, Any] | None = None) -> RunResult:
+        """Click a button, as a user does: one rerun (of the button's fragment, if it
+        lives in one) whose widget states carry the button's ``trigger_value`` and every
+        other widget's value. ``values`` first sets widgets (by id) without a rerun: the
+        choices in a form, which the frontend sends only with its submit button's click.
+        The trigger lasts for that one run, as in the frontend."""
+        button = self.widgets[widget_id]
+        if not button.clickable:
+            raise ValueError(f"{button.label!r} is not a button one can click")
+        for other_id, value in (values or {}).items():
+            self.set_value(other_id, value)
+        button.value = True
+        try:
+            return await self.rerun(timeout_s, button.fragment_id)
+        finally:
+            button.value = None
+
+    async def tick(self, fragment_id: str, timeout_s: float) -> RunResult:
+        """One tick of a run_every timer (``auto_reruns``): the frontend reruns that
+        fragment (a full rerun for the page's own timer, fragment id ""), marked
+        ``is_auto_rerun``."""
+        return await self.rerun(timeout_s, fragment_id, auto_rerun=True)
+
+    async def rerun(self, timeout_s: float, fragment_id: str = "",
+                    auto_rerun: bool = False) -> RunResult:
         """Send rerun_script with the current widget states; wait for script_finished.
 
         With ``fragment_id`` only that fragment reruns: the run ends with
         FINISHED_FRAGMENT_RUN_SUCCESSFULLY and replaces only that fragment's part of
-        the page. A run that times out stays pending: the next rerun first waits (as
-        long again) for its end, so that a late script_finished is never taken for the
-        next run's.
+        the page, unless the fragment calls st.rerun(scope="app"): then it ends as the
+        full run the server starts next (``RunResult.promoted``). A run that times out
+        stays pending: the next rerun first waits (as long again) for its end, so that
+        a late script_finished is never taken for the next run's.
         """
         if not await self.settle(timeout_s):
             return RunResult(ok=False, latency_s=0.0, reason="previous run never finished")
@@ -651,7 +751,7 @@ class PageClient:
         self._pending = loop.create_future()
         self._current = _RunOutput(sent_at=time.perf_counter(), fragment_id=fragment_id)
         msg = BackMsg()
-        msg.rerun_script.CopyFrom(self.client_state(fragment_id))
+        msg.rerun_script.CopyFrom(self.client_state(fragment_id, auto_rerun))
         try:
             await self._ws.send(msg.SerializeToString())
         except ConnectionClosed as err:
@@ -723,8 +823,19 @@ class PageClient:
 
     def _on_new_session(self, msg: ForwardMsg) -> None:
         # Every run starts with one, fragment runs too: metadata.run names the fragments.
-        if self._current is not None:
-            self._current.fragment_ids = tuple(msg.metadata.run.fragment_ids)
+        fragment_ids = tuple(msg.metadata.run.fragment_ids)
+        out = self._current
+        if out is not None and out.restarting:  # the run the script's st.rerun() asked for
+            self.server_reruns += 1
+            self.server_fragment_reruns += bool(fragment_ids)
+            out.restart(fragment_ids)
+        elif out is not None:
+            out.fragment_ids = fragment_ids
+        if not fragment_ids:
+            # A full run: the frontend stops every run_every timer; the run's own
+            # auto_rerun messages start them again (App.handleNewSession).
+            self.auto_reruns.clear()
+            self.auto_rerun_since.clear()
         session = msg.new_session
         self.page_script_hash = session.page_script_hash or self.page_script_hash
         if session.config.max_cached_message_age:
@@ -733,6 +844,18 @@ class PageClient:
     def _on_navigation(self, msg: ForwardMsg) -> None:
         self.pages = pages_from_navigation(msg.navigation)
         self.page_script_hash = msg.navigation.page_script_hash or self.page_script_hash
+
+    def _on_auto_rerun(self, msg: ForwardMsg) -> None:
+        # The frontend's handleAutoRerun: the same interval again keeps its countdown.
+        fragment_id, interval = msg.auto_rerun.fragment_id, msg.auto_rerun.interval
+        if self.auto_reruns.get(fragment_id) != interval:
+            self.auto_reruns[fragment_id] = interval
+            self.auto_rerun_since[fragment_id] = time.monotonic()
+
+    def _on_stop_auto_rerun(self, msg: ForwardMsg) -> None:
+        for fragment_id in msg.stop_auto_rerun.fragment_ids:
+            self.auto_reruns.pop(fragment_id, None)
+            self.auto_rerun_since.pop(fragment_id, None)
 
     def _on_page_not_found(self, _msg: ForwardMsg) -> None:
         self.page_not_found = True
@@ -765,6 +888,8 @@ class PageClient:
                 element.SerializeToString(deterministic=True)).hexdigest()
             if etype == "metric":
                 node.metric = (element.metric.label, element.metric.body)
+            elif etype == "alert":
+                node.alert = (Alert.Format.Name(element.alert.format), element.alert.body)
             elif etype == "heading" and out.title is None:
                 out.title = element.heading.body
         out.add(path, node)
@@ -778,6 +903,14 @@ class PageClient:
         out = self._current
         if out is None:
             return
+        if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+            # The script called st.rerun(): the server starts the next run itself (its
+            # new_session follows at once), and this run's result is that run's. (A
+            # browser's own rerun request ends a run early the same way; this client
+            # never sends one while a run is under way.)
+            out.script_reruns += 1
+            out.restarting = True
+            return
         latency = time.perf_counter() - out.sent_at
         self._current = None
         if status not in (ForwardMsg.FINISHED_SUCCESSFULLY,
@@ -786,6 +919,7 @@ class PageClient:
                                    reason=_FINISH_REASONS.get(status, str(status)),
                                    exceptions=out.exceptions, fragment_id=out.fragment_id))
             return
+        promoted = bool(out.fragment_id) and bool(out.script_reruns) and not fragment_run
         fragments = set()
         if fragment_run:
             fragments = set(out.fragment_ids or msg.metadata.run.fragment_ids
@@ -799,13 +933,14 @@ class PageClient:
                         if node.widget is not None}
         # A fragment rerun must end as one, a full rerun as a full run; the page above
         # follows what the server did, but the run did not do what was asked.
-        wrong = "" if fragment_run == bool(out.fragment_id) else (
+        wrong = "" if fragment_run == (bool(out.fragment_id) and not promoted) else (
             f"asked for a {'fragment' if out.fragment_id else 'full'} rerun, got "
             f"{ForwardMsg.ScriptFinishedStatus.Name(status)}")
         self._finish(RunResult(ok=not wrong, latency_s=latency, reason=wrong,
                                exceptions=out.exceptions, digest=page_digest(self._page),
                                metrics=page_metrics(self._page),
-                               fragment_id=out.fragment_id))
+                               fragment_id=out.fragment_id, script_reruns=out.script_reruns,
+                               promoted=promoted, alerts=page_alerts(self._page)))
 
     def _expire_cache(self, fragment_ids: set[str] | None = None) -> None:
         """Forget entries unused for too many runs; a fragment run (``fragment_ids``)

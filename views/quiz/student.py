@@ -101,21 +101,35 @@ def _open_question(store: Store, token: str, info, now: quiz.Live, mine: dict,
     st.subheader(t("q.student.question", n=quiz.ordinal(
         info.question_ids.index(now.open_question)), total=len(info.question_ids)))
     if question.id in mine:
-        st.markdown(question.prompt(lang))
-        st.success(t("q.student.saved", answer=quiz.answer_text(
-            question, mine[question.id].answer, lang)), icon=":material/cloud_done:")
+        _saved(question, mine[question.id], lang)
         return
     if now.expired:
         st.markdown(question.prompt(lang))
         st.warning(t("q.student.time_up"), icon=":material/timer_off:")
         return
-    given = common.answer_form(quiz.view(question, lang), f"q_live_{question.id}",
-                               t("q.submit"))
+    slot = st.empty()
+    with slot.container():
+        given = common.answer_form(quiz.view(question, lang), f"q_live_{question.id}",
+                                   t("q.submit"))
     if given is None:
         return
-    if store.submit(token, question.id, given) or question.id in store.player_answers(token):
-        st.rerun()  # the page now shows "Saved", read back from the database
-    st.error(t("q.student.refused"), icon=":material/timer_off:")
+    stored = store.submit(token, question.id, given)
+    row = store.player_answers(token).get(question.id)
+    if row is None:
+        st.error(t("q.student.refused"), icon=":material/timer_off:")
+        return
+    # Stored (now, or by an earlier tap): the form gives way to what the database holds,
+    # in this same run (a rerun of the whole page cost as much again, for every student).
+    with slot.container():
+        _saved(question, row, lang)
+    if not stored:
+        st.caption(t("q.student.already"))
+
+
+def _saved(question, row, lang: str) -> None:
+    st.markdown(question.prompt(lang))
+    st.success(t("q.student.saved", answer=quiz.answer_text(question, row.answer, lang)),
+               icon=":material/cloud_done:")
 
 
 @st.fragment(run_every=quiz.REFRESH_S)
@@ -141,11 +155,12 @@ def _score(store: Store, info, player, lang: str) -> None:
               t("q.student.rank", rank=rank, n=len(results.players)) if rank else None,
               delta_color="off", delta_arrow="off")
     if info.leaderboard and results.players:
+        # Markdown, not a dataframe: every student's page redraws it on each change, and a
+        # dataframe's Arrow table cost as much as the rest of the page.
         with st.expander(t("q.board.title"), icon=":material/leaderboard:"):
-            rows = quiz.leaderboard(results)
-            st.dataframe({t("q.board.rank"): [r[0] for r in rows],
-                          t("q.board.player"): [r[1] for r in rows],
-                          t("q.board.score"): [r[2] for r in rows]}, hide_index=True)
+            st.markdown("\n".join(
+                t("q.board.row", rank=rank, name=plain(name), score=fmt.num(score))
+                for rank, name, score in quiz.leaderboard(results)))
 
 
 def _closed(states, mine: dict, lang: str) -> None:
