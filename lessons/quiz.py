@@ -252,9 +252,8 @@ def next_draw(settings: tuple) -> tuple:
 
 @dataclass(frozen=True)
 class Live:
-    """What changes a student's page: the open question, whether its time is up, how
-    many are closed, whether the session ended or shows its leaderboard. A student's
-    page polls this alone."""
+    """A session's state at a moment: the open question and whether its time is up, how
+    many questions are closed, whether the session ended or shows its leaderboard."""
 
     open_question: str | None
     opened_at: float | None
@@ -262,10 +261,6 @@ class Live:
     closed: int
     ended: bool
     leaderboard: bool
-
-    @property
-    def signature(self) -> tuple:
-        return self.open_question, self.expired, self.closed, self.ended, self.leaderboard
 
 
 def live(info: SessionInfo, states: Sequence, now: float) -> Live:

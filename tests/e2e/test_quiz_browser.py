@@ -30,19 +30,26 @@ def _click(page, label: str) -> None:
     settle(page)
 
 
-def _answer(page) -> None:
-    """Answer the open question with its first option (or the number 1), and submit."""
+def _answer(page, wait_ms: int = 0) -> str:
+    """Answer the open question with its first option (or the number 1) and submit,
+    ``wait_ms`` after choosing (the live part redraws every 2 s meanwhile: the choice must
+    survive it). Returns what the saved answer must show."""
     form = page.locator("[data-testid='stForm']").first
     radios = form.locator("[data-testid='stRadio'] label")
     boxes = form.locator("[data-testid='stCheckbox'] label")
     if radios.count():
         radios.first.click()
+        expected = "A)"
     elif boxes.count():
         boxes.first.click()
+        expected = "A)"
     else:
         form.locator("input[type='text']").fill("1")
+        expected = "Your answer: 1"
+    page.wait_for_timeout(wait_ms)
     form.get_by_role("button", name=EN["q.submit"]).click()
     settle(page)
+    return expected
 
 
 def _success(page) -> str:
@@ -85,8 +92,8 @@ def test_a_teacher_and_two_students_run_a_session(browser, server):
         _click(teacher, EN["q.teacher.next"])
         for student in (first, second):
             student.get_by_role("button", name=EN["q.submit"]).wait_for(timeout=LIVE_TIMEOUT_MS)
-        _answer(first)
-        assert "Saved." in _success(first)
+        expected = _answer(first)
+        assert "Saved." in _success(first) and expected in _success(first), _success(first)
         shoot(first, "quiz-student-saved")
 
         # The second student's phone reloads (a refresh, a locked screen): same seat.
@@ -95,8 +102,9 @@ def test_a_teacher_and_two_students_run_a_session(browser, server):
         settle(second)
         assert second.url == seat_url
         assert second.get_by_text("You are Minh").count() == 1
-        _answer(second)
-        assert "Saved." in _success(second)
+        # A choice made, then 5 s (two live redraws) before the tap: it is still the choice.
+        expected = _answer(second, wait_ms=5_000)
+        assert "Saved." in _success(second) and expected in _success(second), _success(second)
         second.reload()
         settle(second)
         assert "Saved." in _success(second), "the answer is still there after a reload"
