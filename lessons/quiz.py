@@ -64,6 +64,13 @@ class Reveal:
     explanation: str
     page: str
 
+    @property
+    def listed(self) -> str:
+        """The right answer as Markdown: inline, or a list when several options are."""
+        if len(self.correct) == 1:
+            return self.correct[0]
+        return "".join(f"\n- {text}" for text in self.correct)
+
 
 def label(question: Question, option_id: str, lang: str) -> str:
     for index, option in enumerate(question.options):

@@ -246,7 +246,7 @@ def shown_wrong(question: Question, given) -> str:
 
 
 def correct_line(question: Question) -> str:
-    return en("q.correct_is", answer="; ".join(quiz.reveal(question, "en").correct))
+    return en("q.correct_is", answer=quiz.reveal(question, "en").listed)
 
 
 def learn_more(question: Question) -> str:

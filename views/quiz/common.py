@@ -68,9 +68,7 @@ def show_reveal(reveal: quiz.Reveal, *, right: bool | None, given_text: str | No
         st.success(t("q.right", answer=given_text), icon=":material/check_circle:")
     elif right is False:
         st.error(t("q.wrong", answer=given_text), icon=":material/cancel:")
-    listed = reveal.correct[0] if len(reveal.correct) == 1 else "".join(
-        f"\n- {text}" for text in reveal.correct)  # several right options: a list
-    st.markdown(t("q.correct_is", answer=listed))
+    st.markdown(t("q.correct_is", answer=reveal.listed))
     st.info(reveal.explanation, icon=":material/lightbulb:")
     path = page_path(reveal.page)
     if path:
