@@ -27,7 +27,7 @@ def _context(browser, width: int = 1400, height: int = 1000):
 
 def _click(page, label: str) -> None:
     page.get_by_role("button", name=label, exact=True).first.click()
-    settle(page)
+    settle(page, charts=False)
 
 
 def _answer(page, wait_ms: int = 0) -> str:
@@ -48,7 +48,7 @@ def _answer(page, wait_ms: int = 0) -> str:
         expected = "Your answer: 1"
     page.wait_for_timeout(wait_ms)
     form.get_by_role("button", name=EN["q.submit"]).click()
-    settle(page)
+    settle(page, charts=False)
     return expected
 
 
@@ -59,7 +59,7 @@ def _success(page) -> str:
 def _join(browser, server, code: str, nickname: str):
     context, page = _context(browser, 420, 900)  # a phone-sized window
     page.goto(f"{server}/quiz?join={code}&lang=en")
-    settle(page)
+    settle(page, charts=False)
     page.get_by_label(EN["q.join.nickname"]).fill(nickname)
     _click(page, EN["q.join.button"])
     page.get_by_text(EN["q.student.waiting"]).wait_for()
@@ -72,7 +72,7 @@ def test_a_teacher_and_two_students_run_a_session(browser, server):
     contexts = [teacher_context]
     try:
         teacher.goto(f"{server}/quiz?q_mode=teacher&lang=en")
-        settle(teacher)
+        settle(teacher, charts=False)
         teacher.get_by_label(EN["q.teacher.passcode"]).fill("not the key")
         _click(teacher, EN["q.teacher.enter"])
         assert teacher.get_by_text(EN["q.teacher.wrong"]).count() == 1
@@ -99,14 +99,14 @@ def test_a_teacher_and_two_students_run_a_session(browser, server):
         # The second student's phone reloads (a refresh, a locked screen): same seat.
         seat_url = second.url
         second.reload()
-        settle(second)
+        settle(second, charts=False)
         assert second.url == seat_url
         assert second.get_by_text("You are Minh").count() == 1
         # A choice made, then 5 s (two live redraws) before the tap: it is still the choice.
         expected = _answer(second, wait_ms=5_000)
         assert "Saved." in _success(second) and expected in _success(second), _success(second)
         second.reload()
-        settle(second)
+        settle(second, charts=False)
         assert "Saved." in _success(second), "the answer is still there after a reload"
 
         teacher.get_by_text("2 of 2").wait_for(timeout=LIVE_TIMEOUT_MS)
