@@ -23,10 +23,11 @@ def settle(page, charts: bool = True) -> None:
     """Wait until Streamlit has finished the current run and drawn its charts (at least
     one, unless ``charts`` is False: a Quiz page draws none)."""
     app = "[data-testid='stApp']"
-    page.wait_for_selector(app)
+    # Every page has a title: after a page load, the first run has drawn it.
+    page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
     with contextlib.suppress(PlaywrightTimeout):  # a triggered run may take a moment to start
         page.wait_for_selector(f"{app}:not([data-test-script-state='notRunning'])",
-                               timeout=1_500)
+                               timeout=750)
     page.wait_for_selector(f"{app}[data-test-script-state='notRunning']", timeout=60_000)
     # Plotly's component loads lazily, after the run has ended: wait for a chart (on a
     # page that has one), then for every chart container to hold a plot.
