@@ -80,11 +80,20 @@ def browser(server):
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, server):
+@pytest.fixture(scope="session")
+def context(browser):
+    """One browser context for the tests: its HTTP cache keeps Streamlit's and plotly's
+    scripts between tests (a new context loaded and parsed them again, seconds a test).
+    Each test still gets a tab, and so a Streamlit session, of its own."""
     SCREENSHOTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    shared = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield shared
+    shared.close()
+
+
+@pytest.fixture
+def page(context, server):
     tab = context.new_page()
     tab.set_default_timeout(30_000)
     yield tab
-    context.close()
+    tab.close()
