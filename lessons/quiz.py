@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 import numpy as np
 
 from quiz import generate
-from quiz.bank import TOPICS, Question, grade, load_bank, normalise
+from quiz.bank import TOPICS, Question, load_bank, normalise
 from quiz.questions import get
 from quiz.scoring import SCORINGS as SCORINGS  # re-exported for the page's controls
 from quiz.store import GRACE_S, AnswerRow, Results, SessionInfo
@@ -102,10 +102,6 @@ def answer_text(question: Question, given, lang: str) -> str:
         return f"{given:.6g}"
     chosen = [given] if question.kind == "single" else given
     return "; ".join(label(question, g, lang) for g in chosen)
-
-
-def is_right(question: Question, given) -> bool:
-    return grade(question, given)
 
 
 def self_study(topics: Sequence[str], count: int, *, seed: int,
@@ -188,12 +184,16 @@ def hardest(results: Results, lang: str, n: int = 3) -> list[QuestionSummary]:
     return sorted(answered, key=lambda s: (s.accuracy, -s.answered, s.position))[:n]
 
 
+def rank(results: Results, score: int) -> int:
+    """The rank of ``score`` in a session: 1 is best, and ties share a rank."""
+    return 1 + sum(p.score > score for p in results.players)
+
+
 def own_score(results: Results, player_id: int) -> tuple[int, int | None]:
-    """A player's score and rank (1 is best; ties share a rank)."""
+    """A player's score and rank."""
     for player in results.players:
         if player.player_id == player_id:
-            rank = 1 + sum(p.score > player.score for p in results.players)
-            return player.score, rank
+            return player.score, rank(results, player.score)
     return 0, None
 
 
@@ -246,7 +246,7 @@ class Score:
 
 def self_score(ids: Sequence[str], given: dict) -> Score:
     """How many of ``ids`` were answered right, and the ids answered wrong (in order)."""
-    mistakes = tuple(i for i in ids if i in given and not is_right(get(i), given[i]))
+    mistakes = tuple(i for i in ids if i in given and not get(i).grade(given[i]))
     answered = sum(i in given for i in ids)
     return Score(answered - len(mistakes), len(ids), mistakes)
 
@@ -259,15 +259,13 @@ def next_draw(settings: tuple) -> tuple:
 
 @dataclass(frozen=True)
 class Live:
-    """A session's state at a moment: the open question and whether its time is up, how
-    many questions are closed, whether the session ended or shows its leaderboard."""
+    """A session's state at a moment: the open question and whether its time is up, and
+    whether the session ended."""
 
     open_question: str | None
     opened_at: float | None
     expired: bool
-    closed: int
     ended: bool
-    leaderboard: bool
 
 
 def live(info: SessionInfo, states: Sequence, now: float) -> Live:
@@ -278,7 +276,7 @@ def live(info: SessionInfo, states: Sequence, now: float) -> Live:
     expired = (opened is not None and info.time_limit_s is not None
                and now - opened > info.time_limit_s + GRACE_S)
     return Live(open_states[0].question_id if open_states else None, opened, expired,
-                sum(s.closed_at is not None for s in states), info.ended, info.leaderboard)
+                info.ended)
 
 
 def next_unopened(states: Sequence) -> str | None:
@@ -288,11 +286,7 @@ def next_unopened(states: Sequence) -> str | None:
 
 def leaderboard(results: Results, n: int = LEADERBOARD_SIZE) -> list[tuple[int, str, int]]:
     """The top ``n`` as (rank, nickname, score); ties share a rank."""
-    rows = []
-    for player in results.players[:n]:
-        rank = 1 + sum(p.score > player.score for p in results.players)
-        rows.append((rank, player.nickname, player.score))
-    return rows
+    return [(rank(results, p.score), p.nickname, p.score) for p in results.players[:n]]
 
 
 def short(text: str, limit: int = 80) -> str:

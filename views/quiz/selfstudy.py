@@ -65,7 +65,7 @@ def draw() -> None:
     else:
         st.markdown(question.prompt(lang))
     answer = given[question.id]
-    common.show_reveal(quiz.reveal(question, lang), right=quiz.is_right(question, answer),
+    common.show_reveal(quiz.reveal(question, lang), right=question.grade(answer),
                        given_text=quiz.answer_text(question, answer, lang))
     st.button(t("q.next") if quiz.ordinal(position) < total else t("q.finish"),
               on_click=_next, type="primary", icon=":material/arrow_forward:")

@@ -228,12 +228,12 @@ def _results(store: Store, session_id: int) -> None:
     summaries = quiz.summaries(results, lang)
     st.markdown(f"**{t('q.teacher.per_question')}**")
     st.dataframe({
-        "#": [s.position for s in summaries],
+        t("q.teacher.col_n"): [s.position for s in summaries],
         t("q.teacher.col_question"): [quiz.short(s.prompt, 90) for s in summaries],
         t("q.teacher.col_answered"): [s.answered for s in summaries],
         t("q.teacher.col_accuracy"): [fmt.pct(s.accuracy) for s in summaries],
     }, hide_index=True, width="stretch", column_config={
-        "#": st.column_config.NumberColumn(width="small"),
+        t("q.teacher.col_n"): st.column_config.NumberColumn(width="small"),
         t("q.teacher.col_question"): st.column_config.TextColumn(width="large")})
     st.markdown(f"**{t('q.teacher.scores')}**")
     st.dataframe({
