@@ -11,13 +11,10 @@ import threading
 import time
 from pathlib import Path
 
+from bench.load import percentile
+
 WRITERS = 50
 QUESTIONS = 10
-
-
-def _pct(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, -(-len(ordered) * pct // 100) - 1)]
 
 
 def bench_store(writers: int = WRITERS, questions: int = QUESTIONS) -> dict:
@@ -62,6 +59,6 @@ def bench_store(writers: int = WRITERS, questions: int = QUESTIONS) -> dict:
         return {"writers": writers, "questions": len(ids), "answers": len(latencies),
                 "stored": sum(stored), "rows": len(rows), "each_once": once,
                 "submit_p50_ms": 1000 * statistics.median(latencies),
-                "submit_p95_ms": 1000 * _pct(latencies, 95),
+                "submit_p95_ms": 1000 * percentile(latencies, 95),
                 "submit_max_ms": 1000 * max(latencies),
                 "answers_per_s": len(latencies) / busy}

@@ -295,18 +295,33 @@ def note_example(tally: Tally, widget: Widget, old: str, before: RunResult,
                          "to": widget.shown(), "metrics": changed}
 
 
-async def student(sc: Scenario, index: int) -> None:
-    """One student: arrive, open the page, then try controls until the time is up."""
-    rng = random.Random(f"{sc.seed}:{sc.page.name}:{sc.students}:{index}")
+@contextlib.asynccontextmanager
+async def arrive(sc, rng: random.Random, query: str):
+    """A student arrives (staggered), connects and, at the end, leaves: yields the client
+    and the student's deadline, or None when the connection failed (counted)."""
     await asyncio.sleep(rng.uniform(0.0, STAGGER_S))
     deadline = time.monotonic() + sc.duration_s
-    client = PageClient(sc.url, sc.page.url_pathname, sc.query)
+    client = PageClient(sc.url, sc.page.url_pathname, query)
     try:
         await client.connect()
     except CONNECT_ERRORS as err:
         sc.tally.error("connect", repr(err))
+        yield None
         return
     try:
+        yield client, deadline
+    finally:
+        sc.tally.count_runs(client)
+        await client.close()
+
+
+async def student(sc: Scenario, index: int) -> None:
+    """One student: arrive, open the page, then try controls until the time is up."""
+    rng = random.Random(f"{sc.seed}:{sc.page.name}:{sc.students}:{index}")
+    async with arrive(sc, rng, sc.query) as seat:
+        if seat is None:
+            return
+        client, deadline = seat
         last = await load_page(sc.tally, sc.page, client)
         while True:
             think = rng.uniform(*sc.think)
@@ -318,9 +333,6 @@ async def student(sc: Scenario, index: int) -> None:
                 last = result
             elif result is not None and not result.ok and result.reason != TIMED_OUT:
                 break  # the connection is gone (or the server hangs): this student leaves
-    finally:
-        sc.tally.count_runs(client)
-        await client.close()
 
 
 # --- one scenario -------------------------------------------------------------------
@@ -626,16 +638,10 @@ async def quiz_student(sc: QuizScenario, index: int) -> None:
     """One student: arrive, open the seat's page, then until the time is up let the
     page's run_every timer poll, and answer each question that opens after thinking."""
     rng = random.Random(f"{sc.seed}:{QUIZ_LABEL}:{sc.students}:{index}")
-    await asyncio.sleep(rng.uniform(0.0, STAGGER_S))
-    deadline = time.monotonic() + sc.duration_s
-    client = PageClient(sc.url, sc.page.url_pathname,
-                        seat_query(sc.query, sc.session.tokens[index]))
-    try:
-        await client.connect()
-    except CONNECT_ERRORS as err:
-        sc.tally.error("connect", repr(err))
-        return
-    try:
+    async with arrive(sc, rng, seat_query(sc.query, sc.session.tokens[index])) as seat:
+        if seat is None:
+            return
+        client, deadline = seat
         result = await load_page(sc.tally, sc.page, client)
         clock, answered, plan = TickClock(), set(), None  # plan: (form id, when)
         while result.ok or result.reason == TIMED_OUT:
@@ -657,9 +663,6 @@ async def quiz_student(sc: QuizScenario, index: int) -> None:
             else:
                 clock.take(client, tick[0], time.monotonic())
                 result = await poll(sc, client, tick[0])
-    finally:
-        sc.tally.count_runs(client)
-        await client.close()
 
 
 def check_answers(sc: QuizScenario) -> dict:
